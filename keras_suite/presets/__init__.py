@@ -1,0 +1,1 @@
+from keras_suite.presets.preset_mixin import PresetMixin

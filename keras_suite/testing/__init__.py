@@ -1,0 +1,1 @@
+from keras_suite.testing.test_case import TestCase
