@@ -112,3 +112,20 @@ class PresetMixinTest(TestCase):
             TinyNet.from_preset(path)
         with self.assertRaisesRegex(ValueError, "must be built"):
             TinyNet().save_to_preset(path)
+
+
+@keras.saving.register_keras_serializable(package="keras_suite_tests")
+class UnbuildableNet(TinyNet):
+    def build(self, input_shape):
+        self.hidden.build(input_shape)
+        self.out.build(input_shape[:-1] + (self.units,))
+
+
+class UnbuildablePresetTest(TestCase):
+    def test_a_model_that_cannot_rebuild_from_json_shapes_is_refused(self):
+        model = UnbuildableNet()
+        model(np.zeros((1, 3), "float32"))
+        path = os.path.join(self.get_temp_dir(), "unbuildable")
+        model.save_to_preset(path)
+        with self.assertRaisesRegex(ValueError, "could not be rebuilt"):
+            UnbuildableNet.from_preset(path)
