@@ -85,11 +85,14 @@ class PresetMixin:
                 f"Load it with `{type(model).__name__}.from_preset` instead. "
                 f"Received: preset={preset!r}"
             )
-        if not model.built:
+        expected = _read_json(os.path.join(folder, METADATA_FILE), default={})
+        expected = expected.get("parameter_count")
+        if expected is not None and model.count_params() != expected:
             raise ValueError(
-                f"`{type(model).__name__}` could not be rebuilt from the preset's build config, "
-                "so its weights have nowhere to go. Make its `build(input_shape)` accept the "
-                "recorded shape (a list after JSON) or implement `build_from_config`. "
+                f"`{type(model).__name__}` rebuilt from the preset's build config has "
+                f"{model.count_params()} parameters but the preset has {expected}, so its "
+                "weights have nowhere to go. Make its `build(input_shape)` accept the recorded "
+                "shape (a list after JSON) or implement `build_from_config`. "
                 f"Received: preset={preset!r}"
             )
         if load_weights:
