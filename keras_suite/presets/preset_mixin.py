@@ -87,7 +87,7 @@ class PresetMixin:
             )
         expected = _read_json(os.path.join(folder, METADATA_FILE), default={})
         expected = expected.get("parameter_count")
-        if expected is not None and model.count_params() != expected:
+        if load_weights and expected is not None and model.count_params() != expected:
             raise ValueError(
                 f"`{type(model).__name__}` rebuilt from the preset's build config has "
                 f"{model.count_params()} parameters but the preset has {expected}, so its "
