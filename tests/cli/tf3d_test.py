@@ -1,0 +1,37 @@
+import argparse
+import json
+import os
+
+import numpy as np
+import pytest
+
+from keras_suite.cli import tf3d
+from keras_suite.metrics import MeanIoU3D
+from keras_suite.zoo import SemanticSegmentation3D
+
+
+def test_parser():
+    parser = argparse.ArgumentParser()
+    tf3d.add_parser(parser.add_subparsers())
+    args = parser.parse_args(["tf3d", "--epochs", "2", "--train-scenes", "3"])
+    assert (args.epochs, args.train_scenes, args.func) == (2, 3, tf3d.run)
+
+
+@pytest.mark.slow
+def test_evaluates_shipped_preset_and_renders(tmp_path):
+    assert "synthetic_scenes_semantic" in SemanticSegmentation3D.presets
+    results = tf3d.train_and_evaluate(
+        str(tmp_path), 0, 2, epochs=0, preset="synthetic_scenes_semantic"
+    )
+    assert os.path.isfile(tmp_path / "semantic_scene_0.png")
+    with open(tmp_path / "metrics.json") as f:
+        assert json.load(f)["held_out_point_miou"] == results["held_out_point_miou"]
+    # Independent recomputation of the point mIoU from the model's voxel predictions.
+    data = tf3d.load_scenes(2, tf3d.TEST_SEED_OFFSET)
+    model = SemanticSegmentation3D.from_preset("synthetic_scenes_semantic")
+    logits = model(tf3d.voxel_inputs(data)).numpy()
+    p2v = data["point_to_voxel"]
+    points = np.where(p2v >= 0, np.take_along_axis(logits.argmax(-1), np.maximum(p2v, 0), 1), -1)
+    metric = MeanIoU3D(5)
+    metric.update_state(data["semantic_labels"], points)
+    assert abs(float(metric.result()) - results["held_out_point_miou"]) < 1e-6

@@ -1,0 +1,4 @@
+"""TensorFlow 3D: the sparse voxel U-Net and the 3D pipelines."""
+
+from keras_suite.zoo.tf3d.semantic_segmentation3d import SemanticSegmentation3D
+from keras_suite.zoo.tf3d.sparse_unet3d import SparseUNet3D
