@@ -1,0 +1,82 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_suite.testing import TestCase
+from keras_suite.zoo import WorldModel
+
+SMALL = dict(
+    depth=2,
+    deter_size=8,
+    stoch_size=2,
+    num_classes=3,
+    hidden_size=8,
+    mlp_units=8,
+    mlp_layers=1,
+    learning_rate=3e-3,
+    seed=0,
+)
+
+
+def _batch(batch=2, steps=6, seed=0):
+    rng = np.random.default_rng(seed)
+    is_first = np.zeros((batch, steps), "float32")
+    is_first[:, 0] = 1
+    is_terminal = np.zeros((batch, steps), "float32")
+    is_terminal[:, -1] = 1
+    return {
+        # Bright frames with a little noise: a learnable signal far above the noise floor.
+        "image": rng.integers(180, 220, (batch, steps, 64, 64, 1)).astype("uint8"),
+        "action": np.eye(3, dtype="float32")[rng.integers(0, 3, (batch, steps))],
+        "reward": rng.normal(size=(batch, steps)).astype("float32") * 3,
+        "is_first": is_first,
+        "is_terminal": is_terminal,
+    }
+
+
+class WorldModelTest(TestCase):
+    def test_losses_match_reference(self):
+        model = WorldModel(num_actions=3, **SMALL)
+        data = _batch()
+        loss, metrics, posterior = model.compute_losses(
+            {k: tf.constant(v) for k, v in _preprocessed(data).items()}, sample=False
+        )
+        features = model.rssm.features(posterior)
+        image = data["image"].astype("float32") / 255 - 0.5
+        recon = np.asarray(model.decoder(features))
+        expected_image = (0.5 * ((recon - image) ** 2).sum((-3, -2, -1))).mean()
+        reward = np.asarray(model.reward_head(features))
+        expected_reward = (0.5 * (reward - np.tanh(data["reward"])) ** 2).mean()
+        logits = np.asarray(model.discount_head(features))
+        target = 1 - data["is_terminal"]
+        p = 1 / (1 + np.exp(-logits))
+        expected_disc = -(target * np.log(p) + (1 - target) * np.log(1 - p)).mean()
+        self.assertAllClose(metrics["image_loss"], expected_image, rtol=1e-4, atol=1e-3)
+        self.assertAllClose(metrics["reward_loss"], expected_reward, rtol=1e-4, atol=1e-5)
+        self.assertAllClose(metrics["discount_loss"], expected_disc, rtol=1e-4, atol=1e-5)
+        total = expected_image + expected_reward + 5.0 * expected_disc + 0.1 * metrics["kl"]
+        self.assertAllClose(loss, total, rtol=1e-4, atol=1e-3)
+
+    def test_video_prediction_and_errors(self):
+        model = WorldModel(num_actions=3, **SMALL)
+        truth, prediction = model.video_prediction(_batch(), context=2)
+        self.assertEqual(tuple(prediction.shape), (2, 6, 64, 64, 1))
+        self.assertAllEqual(truth, _batch()["image"])
+        with self.assertRaisesRegex(ValueError, "latent"):
+            WorldModel(latent="beta")
+
+    @pytest.mark.slow
+    def test_fit_alone_with_gaussian_latents(self):
+        keras.utils.set_random_seed(0)
+        model = WorldModel(num_actions=3, latent="gaussian", **SMALL)
+        model.compile(run_eagerly=True)
+        dataset = tf.data.Dataset.from_tensors(_batch()).repeat()
+        history = model.fit(dataset, steps_per_epoch=2, epochs=3, verbose=0)
+        self.assertLess(history.history["image_loss"][-1], history.history["image_loss"][0])
+
+
+def _preprocessed(data):
+    from keras_suite.zoo.dreamer.world_model import preprocess
+
+    return preprocess(data)

@@ -1,0 +1,8 @@
+"""DreamerV2: world model, actor-critic, agent, replay and training loop."""
+
+from keras_suite.zoo.dreamer.actor_critic import ActorCritic
+from keras_suite.zoo.dreamer.configs import CONFIGS, get_config
+from keras_suite.zoo.dreamer.dreamer_v2 import DreamerV2
+from keras_suite.zoo.dreamer.replay import EpisodeReplay
+from keras_suite.zoo.dreamer.trainer import Trainer
+from keras_suite.zoo.dreamer.world_model import WorldModel

@@ -1,0 +1,334 @@
+"""DreamerV2: a world model and an actor-critic trained together with `model.fit`."""
+
+import os
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_suite.presets.preset_mixin import PresetMixin
+from keras_suite.zoo.dreamer.actor_critic import ActorCritic
+from keras_suite.zoo.dreamer.configs import get_config
+from keras_suite.zoo.dreamer.world_model import WorldModel, preprocess
+
+
+@keras.saving.register_keras_serializable(package="keras_suite")
+class DreamerV2(PresetMixin, keras.Model):
+    """DreamerV2 (Hafner et al., 2021): behaviour learned in a discrete world model.
+
+    `fit` on a `tf.data.Dataset` of (batch, time) sequence dicts trains, at every step, the
+    `WorldModel` on the sequences, then the `ActorCritic` on trajectories imagined for `horizon`
+    steps from every posterior state, each with its own Adam optimizer (learning rates
+    `model_lr`, `actor_lr`, `critic_lr`, global gradient-norm clip `clip_grad`).
+    `policy(obs, state)` acts in an environment. The hyper-parameters of the paper's Atari and
+    DMC runs, and small CPU configs, come with `DreamerV2.from_hparams("atari", ...)`.
+
+    Args:
+        obs_shape: image shape, (64, 64, channels).
+        num_actions: number of discrete actions, or continuous action size.
+        continuous_actions: whether actions are continuous vectors in [-1, 1].
+        depth, deter_size, stoch_size, num_classes, hidden_size, latent: world-model sizes
+            (see `WorldModel`).
+        mlp_units, mlp_layers: size of all MLP heads.
+        kl_scale, kl_balance, free_nats, discount_scale, reward_transform: world-model loss.
+        discount, lambda_, horizon, actor_entropy, actor_grad, target_update_every: behaviour
+            (see `ActorCritic`).
+        model_lr, actor_lr, critic_lr, clip_grad: optimizers.
+        seed: seed of all sampling.
+        **kwargs: base model arguments.
+
+    Call arguments:
+        data: a replay batch dict: `image` (uint8, (batch, time, *obs_shape)), `action`
+            (batch, time, num_actions), `reward`, `is_first`, `is_terminal` (batch, time).
+
+    Returns:
+        The world model's outputs (see `WorldModel`) plus `action`: the actor's most likely
+        action at every step.
+
+    Example:
+
+    ```python
+    agent = DreamerV2.from_hparams("tiny", obs_shape=(64, 64, 1), num_actions=6)
+    agent.compile()
+    agent.fit(replay.dataset(), steps_per_epoch=100)
+    action, state = agent.policy(obs_batch, state=None)
+    ```
+    """
+
+    preset_dir = os.path.join(os.path.dirname(__file__), "presets")
+
+    def __init__(
+        self,
+        obs_shape=(64, 64, 1),
+        num_actions=6,
+        continuous_actions=False,
+        depth=48,
+        deter_size=600,
+        stoch_size=32,
+        num_classes=32,
+        hidden_size=600,
+        latent="categorical",
+        mlp_units=400,
+        mlp_layers=4,
+        kl_scale=0.1,
+        kl_balance=0.8,
+        free_nats=0.0,
+        discount_scale=5.0,
+        reward_transform="tanh",
+        discount=0.999,
+        lambda_=0.95,
+        horizon=15,
+        actor_entropy=1e-3,
+        actor_grad=None,
+        target_update_every=100,
+        model_lr=2e-4,
+        actor_lr=4e-5,
+        critic_lr=1e-4,
+        clip_grad=100.0,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.obs_shape = tuple(obs_shape)
+        self.num_actions = num_actions
+        self.continuous_actions = continuous_actions
+        self.model_lr = model_lr
+        self.actor_lr = actor_lr
+        self.critic_lr = critic_lr
+        self.clip_grad = clip_grad
+        self.seed = seed
+        self.world_model = WorldModel(
+            obs_shape,
+            num_actions,
+            depth,
+            deter_size,
+            stoch_size,
+            num_classes,
+            hidden_size,
+            latent,
+            mlp_units,
+            mlp_layers,
+            kl_scale,
+            kl_balance,
+            free_nats,
+            discount_scale,
+            reward_transform,
+            model_lr,
+            clip_grad,
+            seed=seed,
+            name="world_model",
+        )
+        self.actor_critic = ActorCritic(
+            num_actions,
+            continuous_actions,
+            mlp_units,
+            mlp_layers,
+            discount,
+            lambda_,
+            horizon,
+            actor_entropy,
+            actor_grad,
+            target_update_every,
+            seed=None if seed is None else seed + 1,
+            name="actor_critic",
+        )
+        self.build()
+
+    @classmethod
+    def from_hparams(cls, name, obs_shape, num_actions, **overrides):
+        """A fresh agent with the hyper-parameters of config `name` ("atari", "dmc", "small",
+        "tiny"), for observations `obs_shape` and `num_actions` actions; `overrides` replace
+        individual values."""
+        return cls(
+            obs_shape=obs_shape,
+            num_actions=num_actions,
+            **dict(get_config(name)["model"], **overrides),
+        )
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self.actor_critic.build((None, self.world_model.rssm.feature_size))
+        self.built = True
+
+    @property
+    def rssm(self):
+        return self.world_model.rssm
+
+    def compile(self, jit_compile=False, **kwargs):
+        """Creates the three Adam optimizers; `jit_compile=True` runs `train_step` under XLA."""
+
+        def adam(lr):
+            return keras.optimizers.Adam(lr, epsilon=1e-5, global_clipnorm=self.clip_grad)
+
+        self._jit_compile = jit_compile
+        self.model_optimizer = adam(self.model_lr)
+        self.actor_optimizer = adam(self.actor_lr)
+        self.critic_optimizer = adam(self.critic_lr)
+        super().compile(optimizer=self.model_optimizer, jit_compile=jit_compile, **kwargs)
+        self.model_optimizer.build(self.world_model.trainable_variables)
+        self.actor_optimizer.build(self.actor_critic.actor.trainable_variables)
+        self.critic_optimizer.build(self.actor_critic.critic.trainable_variables)
+
+    def get_compile_config(self):
+        if getattr(self, "model_optimizer", None) is None:
+            return None
+        return {"jit_compile": self._jit_compile}
+
+    def compile_from_config(self, config):
+        self.compile(jit_compile=bool(config.get("jit_compile", False)))
+
+    def save_to_preset(self, path, metadata=None):
+        """Writes the agent as a preset folder (weights only: optimizer states stay out)."""
+        clean = type(self).from_config(self.get_config())
+        clean.set_weights(self.get_weights())
+        PresetMixin.save_to_preset(clean, path, metadata)
+
+    @property
+    def optimizer_variables(self):
+        """The variables of the three optimizers (for checkpoints that resume exactly)."""
+        return [
+            v
+            for opt in (self.model_optimizer, self.actor_optimizer, self.critic_optimizer)
+            for v in opt.variables
+        ]
+
+    def train_step(self, data):
+        import tensorflow as tf
+
+        if isinstance(data, tuple):  # `train_on_batch(x)` passes (x, None, None)
+            data = data[0]
+        wm, ac = self.world_model, self.actor_critic
+        inputs = preprocess(data, wm.reward_transform)
+        with tf.GradientTape() as tape:
+            model_loss, metrics, posterior = wm.compute_losses(inputs)
+        variables = wm.trainable_variables
+        grads = tape.gradient(model_loss, variables)
+        self.model_optimizer.apply_gradients(zip(grads, variables))
+
+        start = {k: ops.stop_gradient(_flatten(v)) for k, v in posterior.items()}
+        start_discount = ops.reshape(inputs["discount"], (-1,))
+        actor_vars = ac.actor.trainable_variables
+        with tf.GradientTape() as actor_tape:
+            if ac.actor_grad == "reinforce":
+                with actor_tape.stop_recording():
+                    features, actions = ac.imagine(wm.rssm, start)
+            else:
+                features, actions = ac.imagine(wm.rssm, start)
+            target, value, weight = ac.returns(
+                features, wm.reward_head, wm.discount_head, start_discount
+            )
+            actor_loss, entropy = ac.actor_loss(features, actions, target, value, weight)
+        grads = actor_tape.gradient(actor_loss, actor_vars)
+        self.actor_optimizer.apply_gradients(zip(grads, actor_vars))
+
+        critic_vars = ac.critic.trainable_variables
+        with tf.GradientTape() as critic_tape:
+            critic_loss = ac.critic_loss(features, target, weight)
+        grads = critic_tape.gradient(critic_loss, critic_vars)
+        self.critic_optimizer.apply_gradients(zip(grads, critic_vars))
+        ac.update_target()
+        return dict(
+            metrics,
+            loss=model_loss,
+            actor_loss=actor_loss,
+            critic_loss=critic_loss,
+            actor_entropy=entropy,
+            imagined_return=ops.mean(target[0]),
+        )
+
+    def call(self, data, training=False):
+        outputs = self.world_model(data, training=training)
+        params = self.actor_critic(outputs["features"])
+        outputs["action"] = self.actor_critic.sample_action(params, sample=False)
+        return outputs
+
+    def initial_policy_state(self, batch_size):
+        """The policy state before the first observation: a zero RSSM state and action."""
+        return (
+            self.rssm.initial_state(batch_size),
+            ops.zeros((batch_size, self.num_actions), "float32"),
+        )
+
+    def policy(self, obs, state=None, training=False):
+        """Chooses actions for a batch of observations.
+
+        Args:
+            obs: dict with `image` (uint8, (batch, *obs_shape)) and `is_first` (batch,).
+            state: the state returned by the previous call, or None at the start.
+            training: samples actions (exploration) when True; takes the mode otherwise.
+
+        Returns:
+            `(actions, state)`: actions as numpy arrays (one-hot rows for discrete actions,
+            vectors in [-1, 1] for continuous ones) and the new state.
+        """
+        image = np.asarray(obs["image"])
+        if image.shape[1:] != self.obs_shape:
+            raise ValueError(
+                f"`obs['image']` must have shape (batch, *{self.obs_shape}). "
+                f"Received: shape={image.shape}"
+            )
+        if state is None:
+            state = self.initial_policy_state(image.shape[0])
+        if not hasattr(self, "_policy_fns"):
+            self._policy_fns = {}
+        if training not in self._policy_fns:
+            import tensorflow as tf
+
+            self._policy_fns[training] = tf.function(
+                lambda i, f, s: self._policy_step(i, f, s, training), reduce_retracing=True
+            )
+        is_first = np.asarray(obs["is_first"], np.float32).reshape(-1)
+        action, state = self._policy_fns[training](image, is_first, state)
+        return np.asarray(action), state
+
+    def _policy_step(self, image, is_first, state, sample):
+        latent, prev_action = state
+        keep = 1.0 - is_first
+        latent = {
+            k: v * ops.reshape(keep, (-1,) + (1,) * (len(v.shape) - 1)) for k, v in latent.items()
+        }
+        image = ops.cast(image, "float32") / 255.0 - 0.5
+        embed = self.world_model.encoder(image)
+        prior = self.rssm.img_step(latent, prev_action * keep[:, None], sample=sample)
+        posterior = self.rssm.obs_step(prior, embed, sample=sample)
+        params = self.actor_critic(self.rssm.features(posterior))
+        action = ops.stop_gradient(self.actor_critic.sample_action(params, sample=sample))
+        return action, (posterior, action)
+
+    def get_config(self):
+        wm, ac = self.world_model, self.actor_critic
+        return dict(
+            super().get_config(),
+            obs_shape=self.obs_shape,
+            num_actions=self.num_actions,
+            continuous_actions=self.continuous_actions,
+            depth=wm.depth,
+            deter_size=wm.deter_size,
+            stoch_size=wm.stoch_size,
+            num_classes=wm.num_classes,
+            hidden_size=wm.hidden_size,
+            latent=wm.latent,
+            mlp_units=wm.mlp_units,
+            mlp_layers=wm.mlp_layers,
+            kl_scale=wm.kl_scale,
+            kl_balance=wm.kl_balance,
+            free_nats=wm.free_nats,
+            discount_scale=wm.discount_scale,
+            reward_transform=wm.reward_transform,
+            discount=ac.discount,
+            lambda_=ac.lambda_,
+            horizon=ac.horizon,
+            actor_entropy=ac.actor_entropy,
+            actor_grad=ac.actor_grad,
+            target_update_every=ac.target_update_every,
+            model_lr=self.model_lr,
+            actor_lr=self.actor_lr,
+            critic_lr=self.critic_lr,
+            clip_grad=self.clip_grad,
+            seed=self.seed,
+        )
+
+
+def _flatten(x):
+    return ops.reshape(x, (-1,) + tuple(x.shape[2:]))

@@ -1,0 +1,246 @@
+"""DreamerV2's training loop: prefill, train ratio, evaluation, checkpoints that resume."""
+
+import json
+import os
+import time
+
+import numpy as np
+
+from keras_suite.zoo.dreamer.replay import EpisodeReplay
+from keras_suite.zoo.dreamer.video import save_video_prediction
+
+
+def _one_hot(index, size):
+    action = np.zeros(size, np.float32)
+    action[index] = 1.0
+    return action
+
+
+class Trainer:
+    """Trains a `DreamerV2` agent in an environment, resumable from its `logdir`.
+
+    The loop plays `prefill` random steps, then acts with the agent and runs `train_steps`
+    gradient steps every `train_every` environment steps on `(batch_size, seq_len)` sequences
+    from an `EpisodeReplay` in `logdir/replay`. Every `eval_every` steps it plays
+    `eval_episodes` greedy episodes and writes an open-loop video prediction (5 context frames,
+    the rest imagined) to `logdir/videos`. Scalars go to TensorBoard (`logdir`) and to
+    `logdir/metrics.jsonl`. Every `checkpoint_every` steps and at the end, the agent's and its
+    optimizers' variables and the counters are written to `logdir/checkpoint`; a new `Trainer`
+    on the same `logdir` resumes from there, with the replay reloaded from disk.
+
+    Args:
+        agent: a `DreamerV2`, compiled (or it is compiled with `jit_compile`).
+        env: an environment with the dict interface of `keras_suite.envs` (`reset`, `step`,
+            `num_actions`).
+        logdir: output folder.
+        eval_env: environment for evaluation (default: `env`).
+        batch_size, seq_len, train_every, train_steps, prefill, replay_capacity, eval_every,
+            eval_episodes, log_every, checkpoint_every: the loop settings (see
+            `keras_suite.zoo.dreamer.configs`).
+        jit_compile: compile the train step with XLA.
+        seed: seed of random actions and replay sampling.
+
+    Example:
+
+    ```python
+    agent = DreamerV2.from_hparams("tiny", obs_shape=(64, 64, 1), num_actions=env.num_actions)
+    Trainer(agent, env, "runs/pong", **get_config("tiny")["loop"]).run(steps=10_000)
+    ```
+    """
+
+    def __init__(
+        self,
+        agent,
+        env,
+        logdir,
+        eval_env=None,
+        batch_size=16,
+        seq_len=50,
+        train_every=16,
+        train_steps=1,
+        prefill=50000,
+        replay_capacity=2_000_000,
+        eval_every=100_000,
+        eval_episodes=1,
+        log_every=10_000,
+        checkpoint_every=100_000,
+        jit_compile=False,
+        seed=0,
+    ):
+        self.agent = agent
+        self.env = env
+        self.eval_env = eval_env or env
+        self.logdir = os.fspath(logdir)
+        self.train_every = train_every
+        self.train_steps = train_steps
+        self.prefill = prefill
+        self.eval_every = eval_every
+        self.eval_episodes = eval_episodes
+        self.log_every = log_every
+        self.checkpoint_every = checkpoint_every
+        os.makedirs(self.logdir, exist_ok=True)
+        if getattr(agent, "model_optimizer", None) is None:
+            agent.compile(jit_compile=jit_compile)
+        self.replay = EpisodeReplay(
+            os.path.join(self.logdir, "replay"),
+            capacity=replay_capacity,
+            seq_len=seq_len,
+            batch_size=batch_size,
+            seed=seed,
+        )
+        self.step = 0
+        self.updates = 0
+        self.episodes = 0
+        self._rng = np.random.default_rng(seed)
+        self._metrics = {}
+        self._writer = None
+        self.restore()
+
+    # Checkpoints.
+
+    @property
+    def checkpoint_dir(self):
+        return os.path.join(self.logdir, "checkpoint")
+
+    def _variables(self):
+        return list(self.agent.variables) + list(self.agent.optimizer_variables)
+
+    def save(self):
+        """Writes the agent, its optimizers and the counters (atomically)."""
+        os.makedirs(self.checkpoint_dir, exist_ok=True)
+        arrays = {f"v{i}": np.asarray(v) for i, v in enumerate(self._variables())}
+        path = os.path.join(self.checkpoint_dir, "variables.npz")
+        with open(path + ".tmp", "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(path + ".tmp", path)
+        state = {"step": self.step, "updates": self.updates, "episodes": self.episodes}
+        state["rng"] = self._rng.bit_generator.state
+        with open(os.path.join(self.checkpoint_dir, "state.json.tmp"), "w") as f:
+            json.dump(state, f)
+        os.replace(
+            os.path.join(self.checkpoint_dir, "state.json.tmp"),
+            os.path.join(self.checkpoint_dir, "state.json"),
+        )
+
+    def restore(self):
+        """Loads the checkpoint in `logdir` if there is one; returns whether it did."""
+        state_path = os.path.join(self.checkpoint_dir, "state.json")
+        if not os.path.isfile(state_path):
+            return False
+        with open(state_path) as f:
+            state = json.load(f)
+        with np.load(os.path.join(self.checkpoint_dir, "variables.npz")) as arrays:
+            variables = self._variables()
+            if len(arrays.files) != len(variables):
+                raise ValueError(
+                    f"The checkpoint in `{self.checkpoint_dir}` holds {len(arrays.files)} "
+                    f"variables but this agent has {len(variables)}: it was written by an agent "
+                    "with another config. Use a new `logdir`. "
+                    f"Received: logdir={self.logdir!r}"
+                )
+            for i, variable in enumerate(variables):
+                variable.assign(arrays[f"v{i}"])
+        self.step, self.updates, self.episodes = state["step"], state["updates"], state["episodes"]
+        self._rng.bit_generator.state = state["rng"]
+        return True
+
+    # Logging.
+
+    def _log(self, scalars):
+        import tensorflow as tf
+        from tensorflow.core.framework import summary_pb2
+
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(self.logdir)
+        # `tf.summary.scalar` needs the tensorboard package; this writes the same event (a
+        # float32 scalar tagged for the "scalars" plugin) with TensorFlow alone.
+        metadata = summary_pb2.SummaryMetadata()
+        metadata.plugin_data.plugin_name = "scalars"
+        with self._writer.as_default():
+            for key, value in scalars.items():
+                tf.summary.write(key, tf.constant(value, tf.float32), self.step, metadata)
+        self._writer.flush()
+        with open(os.path.join(self.logdir, "metrics.jsonl"), "a") as f:
+            f.write(json.dumps(dict(scalars, step=self.step)) + "\n")
+
+    # The loop.
+
+    def _act(self, obs, state):
+        if self.replay.num_steps < self.prefill or self.replay.num_episodes == 0:
+            return _one_hot(self._rng.integers(self.env.num_actions), self.env.num_actions), None
+        batch = {"image": obs["image"][None], "is_first": np.array([obs["is_first"]])}
+        action, state = self.agent.policy(batch, state, training=True)
+        return action[0], state
+
+    def train_once(self):
+        """Runs `train_steps` gradient steps on replay batches; returns the last metrics."""
+        for _ in range(self.train_steps):
+            logs = self.agent.train_on_batch(self.replay.sample_batch(), return_dict=True)
+            self.updates += 1
+            for key, value in logs.items():
+                self._metrics.setdefault(key, []).append(float(value))
+        return logs
+
+    def evaluate(self, episodes=None):
+        """Plays greedy episodes with the agent; returns their mean return."""
+        returns = []
+        for _ in range(episodes or self.eval_episodes):
+            obs, state, total = self.eval_env.reset(), None, 0.0
+            while not obs["is_last"]:
+                batch = {"image": obs["image"][None], "is_first": np.array([obs["is_first"]])}
+                action, state = self.agent.policy(batch, state, training=False)
+                obs = self.eval_env.step(action[0])
+                total += float(obs["reward"])
+            returns.append(total)
+        return float(np.mean(returns))
+
+    def write_video(self, name=None, length=50):
+        """An open-loop video prediction on replay sequences (5 observed frames, the rest
+        imagined) saved as GIF and PNG strip under `logdir/videos`; returns the paths."""
+        seq_len = self.replay.seq_len
+        self.replay.seq_len = length
+        try:
+            batch = self.replay.sample_batch()
+        finally:
+            self.replay.seq_len = seq_len
+        batch = {k: v[:4] for k, v in batch.items()}
+        truth, prediction = self.agent.world_model.video_prediction(batch, context=5)
+        folder = os.path.join(self.logdir, "videos")
+        os.makedirs(folder, exist_ok=True)
+        return save_video_prediction(
+            np.asarray(truth), np.asarray(prediction), os.path.join(folder, name or f"{self.step}")
+        )
+
+    def run(self, steps):
+        """Trains until `steps` environment steps in total (counting resumed ones)."""
+        obs, state, episode_return, start = self.env.reset(), None, 0.0, time.time()
+        self.replay.add(obs, np.zeros(self.env.num_actions, np.float32))
+        while self.step < steps:
+            action, state = self._act(obs, state)
+            obs = self.env.step(action)
+            self.replay.add(obs, action)
+            episode_return += float(obs["reward"])
+            self.step += 1
+            if obs["is_last"]:
+                self.episodes += 1
+                self._log({"episode/return": episode_return, "episode/count": self.episodes})
+                obs, state, episode_return = self.env.reset(), None, 0.0
+                self.replay.add(obs, np.zeros(self.env.num_actions, np.float32))
+            ready = self.replay.num_steps >= self.prefill and self.replay.num_episodes > 0
+            if ready and self.step % self.train_every == 0:
+                self.train_once()
+            if self._metrics and self.step % self.log_every == 0:
+                scalars = {f"train/{k}": float(np.mean(v)) for k, v in self._metrics.items()}
+                scalars["train/fps"] = self.log_every / max(time.time() - start, 1e-9)
+                self._log(scalars)
+                self._metrics, start = {}, time.time()
+            if ready and self.step % self.eval_every == 0:
+                self._log({"eval/return": self.evaluate()})
+                self.write_video()
+                if self.eval_env is self.env:  # evaluation ended the training episode
+                    obs, state, episode_return = self.env.reset(), None, 0.0
+                    self.replay.add(obs, np.zeros(self.env.num_actions, np.float32))
+            if self.step % self.checkpoint_every == 0:
+                self.save()
+        self.save()
+        return self
