@@ -1,0 +1,192 @@
+"""Procedural Ravens objects: boxes, compounds, prisms, bowls, rings, zones, kits and rope.
+
+Every object is built from pybullet primitives or from vertices computed here; no mesh or URDF
+file is read, so nothing ships or downloads.
+"""
+
+import numpy as np
+import pybullet as p
+
+COLORS = {
+    "blue": (0.30, 0.47, 0.65),
+    "red": (0.88, 0.34, 0.35),
+    "green": (0.35, 0.63, 0.31),
+    "orange": (0.95, 0.56, 0.17),
+    "yellow": (0.93, 0.79, 0.28),
+    "purple": (0.69, 0.48, 0.63),
+    "pink": (1.00, 0.62, 0.65),
+    "cyan": (0.46, 0.72, 0.70),
+    "brown": (0.61, 0.46, 0.37),
+    "gray": (0.73, 0.69, 0.67),
+}
+
+
+def rgba(color, alpha=1.0):
+    color = COLORS[color] if isinstance(color, str) else color
+    return [float(c) for c in color[:3]] + [alpha]
+
+
+def box_part(size, position=(0, 0, 0), yaw=0.0):
+    """A box part of a compound: full `size` (x, y, z), local `position` and `yaw`."""
+    return ("box", tuple(size), tuple(position), yaw)
+
+
+def cylinder_part(radius, height, position=(0, 0, 0)):
+    return ("cylinder", (radius, height), tuple(position), 0.0)
+
+
+def add_compound(client, parts, pose, color, mass=0.1, collision=True, friction=0.8):
+    """Adds one rigid body made of box and cylinder `parts` (see `box_part`).
+
+    Args:
+        client: a `BulletClient`.
+        parts: a list of parts.
+        pose: `(position, quaternion)` of the body frame.
+        color: a colour name or RGB tuple.
+        mass: kilograms; 0 makes the body fixed.
+        collision: whether the body collides (False: a visual-only marker).
+        friction: lateral friction.
+
+    Returns:
+        The body id.
+    """
+    collision_shape = -1
+    if collision:
+        collision_shape = client.createCollisionShapeArray(
+            shapeTypes=[p.GEOM_BOX if kind == "box" else p.GEOM_CYLINDER for kind, *_ in parts],
+            halfExtents=[
+                [s / 2 for s in dims] if kind == "box" else [0, 0, 0] for kind, dims, _, _ in parts
+            ],
+            radii=[dims[0] if kind == "cylinder" else 0 for kind, dims, _, _ in parts],
+            lengths=[dims[1] if kind == "cylinder" else 0 for kind, dims, _, _ in parts],
+            collisionFramePositions=[list(pos) for _, _, pos, _ in parts],
+            collisionFrameOrientations=[
+                list(p.getQuaternionFromEuler((0, 0, yaw))) for *_, yaw in parts
+            ],
+        )
+    visual_shape = client.createVisualShapeArray(
+        shapeTypes=[p.GEOM_BOX if kind == "box" else p.GEOM_CYLINDER for kind, *_ in parts],
+        halfExtents=[
+            [s / 2 for s in dims] if kind == "box" else [0, 0, 0] for kind, dims, _, _ in parts
+        ],
+        radii=[dims[0] if kind == "cylinder" else 0 for kind, dims, _, _ in parts],
+        lengths=[dims[1] if kind == "cylinder" else 0 for kind, dims, _, _ in parts],
+        visualFramePositions=[list(pos) for _, _, pos, _ in parts],
+        visualFrameOrientations=[list(p.getQuaternionFromEuler((0, 0, yaw))) for *_, yaw in parts],
+    )
+    body = client.createMultiBody(
+        baseMass=mass,
+        baseCollisionShapeIndex=collision_shape,
+        baseVisualShapeIndex=visual_shape,
+        basePosition=list(pose[0]),
+        baseOrientation=list(pose[1]),
+    )
+    client.changeVisualShape(body, -1, rgbaColor=rgba(color))
+    if collision:
+        client.changeDynamics(body, -1, lateralFriction=friction)
+    return body
+
+
+def add_box(client, size, pose, color, mass=0.1, collision=True):
+    """Adds a box of full `size` (x, y, z) metres."""
+    return add_compound(client, [box_part(size)], pose, color, mass, collision)
+
+
+def polygon_prism_vertices(polygon, height):
+    """Vertices and triangle indices of a prism over a convex 2-D `polygon`, centred in z."""
+    polygon = np.asarray(polygon, dtype=np.float64)
+    n = len(polygon)
+    bottom = np.concatenate([polygon, np.full((n, 1), -height / 2)], axis=1)
+    top = np.concatenate([polygon, np.full((n, 1), height / 2)], axis=1)
+    vertices = np.concatenate([bottom, top])
+    indices = []
+    for i in range(1, n - 1):
+        indices += [0, i + 1, i]
+        indices += [n, n + i, n + i + 1]
+    for i in range(n):
+        j = (i + 1) % n
+        indices += [i, j, n + j, i, n + j, n + i]
+    return vertices.tolist(), indices
+
+
+def add_prisms(client, polygons, height, pose, color, mass=0.1, collision=True, friction=0.8):
+    """Adds one body shaped as a prism over a convex 2-D polygon (`polygons` holds one)."""
+    (polygon,) = polygons
+    vertices, indices = polygon_prism_vertices(polygon, height)
+    collision_shape = -1
+    if collision:
+        collision_shape = client.createCollisionShape(p.GEOM_MESH, vertices=vertices)
+    visual_shape = client.createVisualShape(
+        p.GEOM_MESH, vertices=vertices, indices=indices, rgbaColor=rgba(color)
+    )
+    body = client.createMultiBody(
+        baseMass=mass,
+        baseCollisionShapeIndex=collision_shape,
+        baseVisualShapeIndex=visual_shape,
+        basePosition=list(pose[0]),
+        baseOrientation=list(pose[1]),
+    )
+    if collision:
+        client.changeDynamics(body, -1, lateralFriction=friction)
+    return body
+
+
+def regular_polygon(n, radius, phase=0.0):
+    angles = phase + 2 * np.pi * np.arange(n) / n
+    return np.stack([radius * np.cos(angles), radius * np.sin(angles)], axis=1)
+
+
+def ring_parts(inner_radius, outer_radius, height, segments=16, z=0.0):
+    """Box parts approximating a flat ring (a Hanoi disk or a bowl wall)."""
+    width = outer_radius - inner_radius
+    mid = (inner_radius + outer_radius) / 2
+    chord = 2 * outer_radius * np.tan(np.pi / segments) * 1.02
+    parts = []
+    for i in range(segments):
+        angle = 2 * np.pi * i / segments
+        parts.append(
+            box_part((width, chord, height), (mid * np.cos(angle), mid * np.sin(angle), z), angle)
+        )
+    return parts
+
+
+def add_rope(client, start, end, n_parts=20, radius=0.005, color="red", end_color="blue"):
+    """Adds a rope: `n_parts` small boxes linked by point-to-point constraints.
+
+    The beads are laid from `start` to `end` (metres); neighbours are joined by a ball joint at
+    their common midpoint, so the chain bends freely but does not stretch.
+
+    Returns:
+        The list of bead body ids, from the `start` end.
+    """
+    start = np.asarray(start, dtype=np.float64)
+    end = np.asarray(end, dtype=np.float64)
+    step = (end - start) / (n_parts - 1)
+    collision = client.createCollisionShape(p.GEOM_BOX, halfExtents=[radius] * 3)
+    beads = []
+    for i in range(n_parts):
+        visual = client.createVisualShape(
+            p.GEOM_SPHERE,
+            radius=radius * 1.5,
+            rgbaColor=rgba(end_color if i in (0, n_parts - 1) else color),
+        )
+        bead = client.createMultiBody(
+            0.1, collision, visual, basePosition=(start + i * step).tolist()
+        )
+        client.changeDynamics(bead, -1, lateralFriction=0.6)
+        if beads:
+            half = (step / 2).tolist()
+            constraint = client.createConstraint(
+                parentBodyUniqueId=beads[-1],
+                parentLinkIndex=-1,
+                childBodyUniqueId=bead,
+                childLinkIndex=-1,
+                jointType=p.JOINT_POINT2POINT,
+                jointAxis=(0, 0, 0),
+                parentFramePosition=half,
+                childFramePosition=[-h for h in half],
+            )
+            client.changeConstraint(constraint, maxForce=100)
+            client.setCollisionFilterPair(beads[-1], bead, -1, -1, 0)
+        beads.append(bead)
+    return beads

@@ -1,0 +1,99 @@
+"""palletizing-boxes: stack 18 boxes, arriving one at a time, on a pallet."""
+
+import numpy as np
+
+from keras_suite.envs.ravens import objects
+from keras_suite.envs.ravens.tasks.task import Goal, Task, multiply, quat_from_yaw
+
+PALLET_POSE = (np.array([0.5, 0.25, 0.01]), np.array([0.0, 0.0, 0.0, 1.0]))
+PALLET_SIZE = (0.3, 0.25, 0.02)
+ZONE_SIZE = (0.3, 0.25, 0.25)
+STACK_SIZE = np.array([0.19, 0.19, 0.19])
+STACK_DIMS = (2, 3, 3)
+MARGIN = 0.01
+#: Where a new box appears, on the empty half of the table.
+SPAWN_POSITION = (0.5, -0.25, 0.1)
+
+
+def box_points(size, spacing=0.02):
+    """A grid of points inside a box of `size` (its frame), for the zone metric."""
+    axes = [np.arange(-s / 2, s / 2, spacing) + spacing / 2 for s in size]
+    grid = np.meshgrid(*axes, indexing="ij")
+    return np.stack([g.reshape(-1) for g in grid], axis=1)
+
+
+def stack_layout():
+    """`(size, position)` of every box of the 2 x 3 x 3 stack, in the pallet frame.
+
+    Layers alternate between 2 x 3 and 3 x 2 boxes so that they interlock.
+    """
+    dims = np.array(STACK_DIMS)
+    size = (STACK_SIZE - (dims - 1) * MARGIN) / dims
+    layout = []
+    for z in range(dims[2]):
+        dims[0], dims[1] = dims[1], dims[0]
+        size[0], size[1] = size[1], size[0]
+        for y in range(dims[1]):
+            for x in range(dims[0]):
+                position = (np.array([x, y, z]) + 0.5) * size
+                position += np.array([x, y, z]) * MARGIN
+                position -= np.array([STACK_SIZE[0] / 2, STACK_SIZE[1] / 2, 0.0])
+                position[2] += PALLET_SIZE[2] / 2
+                layout.append((size.copy(), position))
+    return layout
+
+
+class PalletizingBoxes(Task):
+    """Boxes arrive one by one on the right half of the table; stack them all on the pallet.
+
+    The 18 boxes' target poses are a tight interlocking stack. Success: every box lies inside
+    the pallet's zone (the zone metric counts each box's points).
+    """
+
+    name = "palletizing-boxes"
+    max_steps = 30
+
+    def build(self, env, rng):
+        objects.add_box(env.client, PALLET_SIZE, PALLET_POSE, "brown", mass=0)
+        env.reserve(PALLET_POSE[0], PALLET_SIZE)
+        boxes, targets, points = [], [], {}
+        for i, (size, position) in enumerate(stack_layout()):
+            target = multiply(PALLET_POSE, (position, np.array([0.0, 0.0, 0.0, 1.0])))
+            parked = (np.array([2.0 + 0.15 * i, -10.0, size[2] / 2]), target[1])
+            color = np.clip(np.array(objects.COLORS["brown"]) * rng.uniform(0.5, 1.5), 0, 1)
+            box = env.add_movable(objects.add_box(env.client, size, parked, color))
+            boxes.append(box)
+            targets.append(target)
+            points[box] = box_points(size)
+        # Boxes arrive bottom layer first (the reverse of unstacking from the top).
+        self.queue = list(boxes)
+        self.goals.append(
+            Goal(
+                [(b, 0.0) for b in boxes],
+                np.eye(len(boxes)),
+                targets,
+                metric="zone",
+                zones=[(PALLET_POSE, ZONE_SIZE)],
+                points=points,
+            )
+        )
+        self.spawn(env, rng)
+
+    def spawn(self, env, rng):
+        """Brings the next box in when no box waits on the table."""
+        if not self.goals or not self.queue:
+            return
+        waiting = [
+            b
+            for b, _ in self.goals[0].objects
+            if -0.5 < env.pose(b)[0][1] < 0.0 and env.pose(b)[0][0] < 1.0
+        ]
+        if waiting:
+            return
+        box = self.queue.pop(0)
+        yaw = rng.uniform(0, 2 * np.pi)
+        env.client.resetBasePositionAndOrientation(box, SPAWN_POSITION, quat_from_yaw(yaw))
+        env.settle()
+
+    def after_step(self, env, rng):
+        self.spawn(env, rng)
