@@ -1,0 +1,100 @@
+"""Transporter Networks speed: action latency and training iterations/s, FFT vs direct.
+
+The transport's cross-correlation of the key features with the 36 rotated query kernels is the
+expensive step. This script times, in one process, with the direct convolution as the baseline:
+
+1. action latency (`act`: attention + transport at 36 rotations, one 320 x 160 map) of the
+   paper-size model and of the narrow configuration that `keras-suite ravens train` uses;
+2. training iterations/s (forward + backward + Adam update, batch 1) of the narrow
+   configuration on a 160 x 80 map with a 32-pixel crop (the direct convolution's backward pass
+   at full size takes over a minute an iteration on a CPU).
+
+The two variants share their weights and are timed alternately, keeping each one's fastest
+repeat, so that load from other processes skews both alike. It prints each time and the ratio
+(above 1: FFT is faster).
+"""
+
+import time
+
+import keras
+import numpy as np
+
+from keras_suite.zoo import TransporterNet
+
+NARROW = (16, 16, 32, 32, 32, 16, 16, 16)
+
+
+def _pair(filters, crop_size):
+    sizes = {} if filters is None else {"attention_filters": filters, "transport_filters": filters}
+    models = {
+        method: TransporterNet(crop_size=crop_size, num_rotations=36, correlation=method, **sizes)
+        for method in ("fft", "direct")
+    }
+    return models
+
+
+def _alternate(fns, repeats):
+    """Fastest of `repeats` timings of each function, the functions called in turn."""
+    for fn in fns.values():
+        fn()  # warm-up (tracing, allocation)
+    best = {name: float("inf") for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
+def action_latency(filters=None, repeats=3):
+    models = _pair(filters, 64)
+    rng = np.random.default_rng(0)
+    image = np.concatenate(
+        [rng.uniform(0, 255, (320, 160, 3)), rng.uniform(0, 0.05, (320, 160, 1))], axis=-1
+    ).astype("float32")
+    models["fft"].act(image)
+    models["direct"].act(image)
+    models["direct"].set_weights(models["fft"].get_weights())
+    fns = {name: (lambda m=model: m.act(image)) for name, model in models.items()}
+    return _alternate(fns, repeats), models["fft"].count_params()
+
+
+def training_rate(repeats=3):
+    models = _pair(NARROW, 32)
+    rng = np.random.default_rng(0)
+    x = {
+        "image": rng.uniform(0, 1, (1, 160, 80, 4)).astype("float32"),
+        "pick_pixel": np.array([[40, 30]], "int32"),
+    }
+    y = {
+        "pick_pixel": x["pick_pixel"],
+        "place_pixel": np.array([[100, 50]], "int32"),
+        "rotation_bin": np.array([7], "int32"),
+    }
+    for model in models.values():
+        model.compile(optimizer=keras.optimizers.Adam(1e-4))
+    fns = {name: (lambda m=model: m.train_on_batch(x, y)) for name, model in models.items()}
+    seconds = _alternate(fns, repeats)
+    return {name: 1.0 / s for name, s in seconds.items()}
+
+
+def main():
+    print("Transporter action latency (act: attention + transport, 36 rotations, 320x160 map):")
+    for label, filters in [("paper size", None), ("narrow", NARROW)]:
+        seconds, params = action_latency(filters)
+        speed_up = seconds["direct"] / seconds["fft"]
+        print(
+            f"  {label} ({params / 1e6:.1f}M parameters): direct {seconds['direct']:.2f} s, "
+            f"FFT {seconds['fft']:.2f} s, speed-up of FFT {speed_up:.2f}x",
+            flush=True,
+        )
+    rate = training_rate()
+    print("Transporter training iterations/s (narrow, 160x80 map, crop 32, 36 rotations):")
+    print(
+        f"  direct {rate['direct']:.3f} it/s, FFT {rate['fft']:.3f} it/s, "
+        f"speed-up of FFT {rate['fft'] / rate['direct']:.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""Transporter Networks layers: attention, transport, their backbone and helpers."""
+
+from keras_suite.layers.transporter.transporter_attention import TransporterAttention
+from keras_suite.layers.transporter.transporter_resnet import TransporterResNet
+from keras_suite.layers.transporter.transporter_transport import TransporterTransport

@@ -1,0 +1,76 @@
+import json
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_suite.cli import main as cli
+from keras_suite.cli import transporter
+
+
+def test_train_and_eval_parse_under_keras_suite_ravens():
+    parser = cli.build_parser()
+    args = parser.parse_args(
+        ["ravens", "train", "--task", "block-insertion", "--n-demos", "10", "--steps", "5"]
+    )
+    assert args.func is transporter.run_train
+    assert (args.task, args.n_demos, args.steps, args.config) == (
+        "block-insertion",
+        10,
+        5,
+        "narrow",
+    )
+    args = parser.parse_args(["ravens", "eval", "--model", "a", "b", "--episodes", "3"])
+    assert args.func is transporter.run_eval
+    assert args.model == ["a", "b"] and args.episodes == 3
+    with pytest.raises(SystemExit):
+        parser.parse_args(["ravens", "train", "--task", "x", "--steps", "0"])
+
+
+def test_table_has_the_paper_layout_with_our_numbers(tmp_path):
+    results = {"block-insertion": {"10": {"success_rate": 90.0, "episodes": 10}}}
+    path = tmp_path / "results.md"
+    transporter.write_table(results, str(path))
+    lines = path.read_text().splitlines()
+    assert lines[0] == "| task | 1 demo | 10 demos | 100 demos |"
+    row = next(line for line in lines if line.startswith("| block-insertion"))
+    assert row == (
+        "| block-insertion | - / paper 100.0 | 90.0 (10 ep.) / paper 100.0 | - / paper 100.0 |"
+    )
+    assert any(line.startswith("| towers-of-hanoi | - / paper 73.1 ") for line in lines)
+
+
+def test_plot_is_a_png(tmp_path):
+    path = tmp_path / "results.png"
+    results = {"block-insertion": {"10": {"success_rate": 90.0, "episodes": 10}}}
+    transporter.write_plot(results, str(path))
+    image = np.asarray(Image.open(path))
+    assert image.ndim == 3 and image.shape[0] > 100
+
+
+def test_training_needs_enough_demonstrations(tmp_path):
+    folder = tmp_path / "block-insertion"
+    folder.mkdir()
+    for seed in (0, 1, 2):  # seed 1 is a test episode and does not count
+        np.savez(folder / f"{seed:06d}.npz", x=np.zeros(1))
+    assert [
+        os.path.basename(p) for p in transporter._demo_paths(str(tmp_path), "block-insertion", 2)
+    ] == ["000000.npz", "000002.npz"]
+    with pytest.raises(ValueError, match="needs 3 training episodes of block-insertion"):
+        transporter._demo_paths(str(tmp_path), "block-insertion", 3)
+
+
+def test_eval_refuses_a_preset_without_task_metadata(tmp_path, monkeypatch):
+    folder = tmp_path / "preset"
+    folder.mkdir()
+    (folder / "metadata.json").write_text(json.dumps({"parameter_count": 1}))
+    monkeypatch.setattr(transporter, "evaluate", lambda *a, **k: pytest.fail("must not evaluate"))
+    from keras_suite.zoo import TransporterNet
+
+    monkeypatch.setattr(TransporterNet, "from_preset", classmethod(lambda cls, name: None))
+    args = cli.build_parser().parse_args(
+        ["ravens", "eval", "--model", str(folder), "--out", str(tmp_path / "eval")]
+    )
+    with pytest.raises(ValueError, match="must name its `task` and `n_demos`"):
+        args.func(args)

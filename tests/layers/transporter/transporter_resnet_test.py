@@ -1,0 +1,69 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_suite.layers import TransporterResNet
+from keras_suite.testing import TestCase
+
+SMALL = (4, 4, 8, 8, 8, 4, 4, 4)
+
+
+def _reference(net, x):
+    """The ResNet43_8s wiring rebuilt from plain Keras ops and the layer's own weights."""
+    weights = iter(net.get_weights())
+
+    def conv(t, strides=1):
+        kernel, bias = next(weights), next(weights)
+        padding = "same" if kernel.shape[0] == 3 else "valid"
+        return keras.ops.conv(t, kernel, strides=strides, padding=padding) + bias
+
+    def block(t, strides, project, relu):
+        y = keras.ops.relu(conv(t, strides))
+        y = keras.ops.relu(conv(y))
+        y = conv(y)
+        y = y + (conv(t, strides) if project else t)
+        return keras.ops.relu(y) if relu else y
+
+    y = keras.ops.relu(conv(x))
+    for stage, strides in enumerate([1, 2, 2, 2, 1, 1, 1, 1]):
+        relu = stage < 7
+        y = block(y, strides, True, relu)
+        y = block(y, 1, False, relu)
+        if stage in (4, 5, 6):
+            y = keras.ops.image.resize(y, (y.shape[1] * 2, y.shape[2] * 2), "bilinear")
+    return y
+
+
+class TransporterResNetTest(TestCase):
+    def test_layer_basics(self):
+        self.run_layer_test(
+            TransporterResNet,
+            init_kwargs={"output_dim": 3, "filters": SMALL},
+            input_data=np.random.default_rng(0).normal(size=(2, 16, 24, 4)).astype("float32"),
+            expected_output_shape=(2, 16, 24, 3),
+            expected_num_trainable_weights=114,
+            atol=1e-5,
+        )
+
+    def test_matches_the_reference_wiring(self):
+        net = TransporterResNet(2, SMALL)
+        x = np.random.default_rng(1).normal(size=(2, 16, 24, 4)).astype("float32")
+        self.assertAllClose(net(x), _reference(net, x), atol=1e-5, rtol=1e-5)
+
+    def test_odd_sizes_are_padded_to_a_multiple_of_eight_and_cropped_back(self):
+        net = TransporterResNet(2, SMALL)
+        x = np.random.default_rng(2).normal(size=(1, 13, 21, 4)).astype("float32")
+        padded = np.pad(x, ((0, 0), (0, 3), (0, 3), (0, 0)))
+        self.assertAllClose(net(x), net(padded)[:, :13, :21], atol=1e-5, rtol=1e-5)
+
+    def test_paper_configuration_size(self):
+        net = TransporterResNet(1)
+        net.build((None, None, None, 4))
+        # Counted by hand from the paper's stage widths: ~9.8M parameters per network.
+        self.assertEqual(net.count_params(), 9832051)
+
+    def test_bad_arguments_raise_clear_errors(self):
+        with pytest.raises(ValueError, match="`filters` must be 8 positive stage widths"):
+            TransporterResNet(1, filters=(8, 8))
+        with pytest.raises(ValueError, match="`output_dim` must be a positive int"):
+            TransporterResNet(0)

@@ -1,0 +1,54 @@
+import math
+import os
+
+import numpy as np
+import pytest
+
+from keras_suite.envs.ravens.demonstrations import save_episode
+from keras_suite.testing import TestCase
+from keras_suite.zoo.transporter.ravens_demonstrations import episode_examples, load_examples
+
+
+def _episode(steps=2, seed=0):
+    rng = np.random.default_rng(seed)
+    return {
+        "colormap": rng.integers(0, 255, (steps + 1, 8, 6, 3)).astype(np.uint8),
+        "heightmap": rng.uniform(0, 0.1, (steps + 1, 8, 6)).astype(np.float32),
+        "pick_pixel": np.array([[1, 2], [3, 4]][:steps], np.int32),
+        "place_pixel": np.array([[5, 1], [6, 0]][:steps], np.int32),
+        "pick_rotation": np.array([0.2, -0.1][:steps], np.float32),
+        "place_rotation": np.array([0.2 + math.pi / 2, -0.1 - math.radians(10)][:steps], "f4"),
+    }
+
+
+class RavensDemonstrationsTest(TestCase):
+    def test_examples_are_the_maps_before_each_action_and_its_labels(self):
+        episode = _episode()
+        images, picks, places, bins = episode_examples(episode, 36)
+        self.assertEqual(images.shape, (2, 8, 6, 4))
+        self.assertAllClose(images[1, ..., :3], episode["colormap"][1].astype("float32"))
+        self.assertAllClose(images[1, ..., 3], episode["heightmap"][1])
+        self.assertAllEqual(picks, episode["pick_pixel"])
+        self.assertAllEqual(places, episode["place_pixel"])
+        # +90 degrees relative yaw -> bin 9 of 36; -10 degrees -> bin 35.
+        self.assertAllEqual(bins, np.array([9, 35]))
+
+    def test_load_examples_concatenates_saved_episodes(self):
+        folder = self.get_temp_dir()
+        paths = []
+        for seed in (0, 2):
+            path = os.path.join(folder, f"{seed:06d}.npz")
+            save_episode(path, _episode(seed=seed), "block-insertion", seed)
+            paths.append(path)
+        images, picks, _, bins = load_examples(paths, 4)
+        self.assertEqual(images.shape, (4, 8, 6, 4))
+        self.assertAllClose(images[2, ..., :3], _episode(seed=2)["colormap"][0].astype("f4"))
+        self.assertAllEqual(bins, np.array([1, 0, 1, 0]))
+        with pytest.raises(ValueError, match="No demonstration episodes"):
+            load_examples([], 4)
+
+    def test_incomplete_episode_raises_a_clear_error(self):
+        episode = _episode()
+        del episode["place_rotation"]
+        with pytest.raises(ValueError, match="lacks \\['place_rotation'\\]"):
+            episode_examples(episode, 36)

@@ -1,0 +1,132 @@
+import json
+import os
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from keras_suite.testing import TestCase
+from keras_suite.zoo import TransporterNet
+from keras_suite.zoo.transporter.action_coding import labels_to_action, pixel_to_position
+from keras_suite.zoo.transporter.training_data import training_dataset
+from keras_suite.zoo.transporter.transporter_loss import pixel_rotation_cross_entropy
+from keras_suite.zoo.transporter.transporter_net import argmax_pixels, normalize_image
+
+sys.path.insert(0, os.path.dirname(__file__))
+from synthetic_scenes import synthetic_scenes  # noqa: E402
+
+SMALL = (4, 4, 8, 8, 8, 4, 4, 4)
+
+
+def _model(**kwargs):
+    kwargs = dict(
+        crop_size=8, num_rotations=4, attention_filters=SMALL, transport_filters=SMALL, **kwargs
+    )
+    return TransporterNet(**kwargs)
+
+
+class TransporterNetTest(TestCase):
+    def setUp(self):
+        super().setUp()
+        self.images, self.picks, self.places, self.bins = synthetic_scenes(4, shape=(24, 16))
+
+    def test_forward_is_attention_then_transport(self):
+        model = _model()
+        outputs = model({"image": self.images, "pick_pixel": self.picks})
+        x = normalize_image(self.images)
+        self.assertAllClose(outputs["pick"], model.attention(x), atol=1e-6)
+        self.assertAllClose(outputs["place"], model.transport(x, self.picks), atol=1e-5)
+        # Without a pick pixel, the transport crops at the attention's argmax.
+        free = model({"image": self.images})
+        pick = np.asarray(outputs["pick"])[..., 0].reshape(4, -1).argmax(1)
+        argmax = np.stack([pick // 16, pick % 16], axis=-1)
+        self.assertAllClose(free["place"], model.transport(x, argmax), atol=1e-5)
+
+    def test_normalization_and_argmax_by_hand(self):
+        image = np.array([[[[255.0, 0.0, 51.0, 0.02]]]])
+        expected = [
+            (1.0 - 0.18877631) / 0.07276466,
+            (0.0 - 0.18877631) / 0.07276466,
+            (0.2 - 0.18877631) / 0.07276466,
+            (0.02 - 0.00509261) / 0.00903967,
+        ]
+        self.assertAllClose(normalize_image(image)[0, 0, 0], np.array(expected), atol=1e-4)
+        logits = np.random.default_rng(0).normal(size=(3, 5, 7, 6)).astype("float32")
+        pixels, bins = argmax_pixels(logits)
+        for b in range(3):
+            row, col, rot = np.unravel_index(logits[b].argmax(), logits[b].shape)
+            self.assertAllEqual(pixels[b], np.array([row, col]))
+            self.assertEqual(int(bins[b]), rot)
+
+    def test_loss_is_the_sum_of_both_cross_entropies(self):
+        model = _model()
+        x = {"image": self.images, "pick_pixel": self.picks}
+        y = {"pick_pixel": self.picks, "place_pixel": self.places, "rotation_bin": self.bins + 1}
+        y_pred = model(x)
+        loss = model.compute_loss(x, y, y_pred)
+        expected = pixel_rotation_cross_entropy(
+            y_pred["pick"], self.picks
+        ) + pixel_rotation_cross_entropy(y_pred["place"], self.places, self.bins + 1)
+        self.assertAllClose(loss, expected, atol=1e-5)
+
+    def test_act_returns_the_best_pick_and_place_as_poses(self):
+        model = _model()
+        image = self.images[0]
+        action = model.act({"image": image}, info=None)
+        pick, place, rotation = model.predict_labels(image[None])
+        expected = labels_to_action(pick[0], place[0], int(rotation[0]), image[..., 3], 4)
+        self.assertAllClose(action["pose0"], expected["pose0"], atol=1e-9)
+        self.assertAllClose(action["pose1"], expected["pose1"], atol=1e-9)
+        outputs = model({"image": image[None]})
+        best = np.asarray(outputs["pick"])[0, ..., 0]
+        row, col = np.unravel_index(best.argmax(), best.shape)
+        self.assertAllClose(
+            action["pose0"][0], pixel_to_position(np.array([row, col]), image[..., 3]), atol=1e-9
+        )
+        place_logits = np.asarray(outputs["place"])[0]
+        row, col, rot = np.unravel_index(place_logits.argmax(), place_logits.shape)
+        self.assertAllEqual(place[0], np.array([row, col]))
+        self.assertEqual(int(rotation[0]), rot)
+        with pytest.raises(ValueError, match="`obs` must be a map \\(H, W, 4\\)"):
+            model.act(image[..., :3])
+
+    @pytest.mark.slow
+    def test_keras_file_and_preset_round_trips(self):
+        model = _model()
+        x = {"image": self.images, "pick_pixel": self.picks}
+        model(x)
+        # A tuple holds the single dict argument (a bare dict would be keyword arguments).
+        restored = self.run_model_saving_test(model, (x,), atol=1e-5)
+        self.assertEqual(restored.get_config(), model.get_config())
+        folder = os.path.join(self.get_temp_dir(), "preset")
+        model.save_to_preset(folder, metadata={"task": "synthetic"})
+        loaded = TransporterNet.from_preset(folder)
+        self.assertAllClose(loaded(x), model(x), atol=1e-5)
+        with open(os.path.join(folder, "metadata.json")) as f:
+            self.assertEqual(json.load(f)["parameter_count"], model.count_params())
+
+    @pytest.mark.slow
+    def test_fit_lowers_the_loss_on_synthetic_pick_and_place(self):
+        keras.utils.set_random_seed(0)
+        model = _model()
+        # Eager plain SGD: tracing a graph of 300+ variables' updates takes a minute or more
+        # on a busy CPU, longer than these few steps.
+        model.compile(optimizer=keras.optimizers.SGD(0.01, clipnorm=1.0), run_eagerly=True)
+        # The whole (unaugmented) set in each batch, so that the loss is that of one function.
+        dataset = training_dataset(
+            self.images, self.picks, self.places, self.bins, batch_size=4, augment=False
+        )
+        history = model.fit(dataset, steps_per_epoch=2, epochs=3, verbose=0)
+        for name in ["loss", "pick_loss", "place_loss"]:
+            self.assertTrue(np.all(np.isfinite(history.history[name])), history.history)
+        self.assertLess(history.history["loss"][-1], history.history["loss"][0], history.history)
+
+    def test_bad_inputs_raise_clear_errors(self):
+        model = _model()
+        with pytest.raises(ValueError, match="takes a dict with `image`"):
+            model(self.images)
+        with pytest.raises(ValueError, match="`image` must have shape \\(batch, H, W, 4\\)"):
+            model({"image": self.images[..., :3]})
+        with pytest.raises(ValueError, match="`bounds` must be"):
+            _model(bounds=((0, 1), (0, 1)))

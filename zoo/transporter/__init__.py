@@ -1,0 +1,3 @@
+"""Transporter Networks: the pick-and-place agent and its presets."""
+
+from keras_suite.zoo.transporter.transporter_net import TransporterNet

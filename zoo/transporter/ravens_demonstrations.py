@@ -1,0 +1,62 @@
+"""Ravens demonstration episodes -> TransporterNet training examples."""
+
+import numpy as np
+
+from keras_suite.zoo.transporter.action_coding import angle_to_rotation_bin
+
+
+def episode_examples(episode, num_rotations):
+    """The training examples of one Ravens episode (a dict of arrays, as the collector saves).
+
+    Each step gives the map seen before the action (`colormap` and `heightmap` stacked into
+    `(H, W, 4)`), the pick and place pixels, and the rotation bin of the place yaw relative to
+    the pick yaw.
+
+    Args:
+        episode: a dict with `colormap` `(steps + 1, H, W, 3)`, `heightmap` `(steps + 1, H, W)`,
+            `pick_pixel`, `place_pixel` `(steps, 2)`, `pick_rotation`, `place_rotation`
+            `(steps,)` (radians).
+        num_rotations: the model's number of rotation bins.
+
+    Returns:
+        `(images (steps, H, W, 4) float32, pick_pixels, place_pixels, rotation_bins)`.
+    """
+    missing = [
+        key
+        for key in (
+            "colormap",
+            "heightmap",
+            "pick_pixel",
+            "place_pixel",
+            "pick_rotation",
+            "place_rotation",
+        )
+        if key not in episode
+    ]
+    if missing:
+        raise ValueError(
+            f"`episode` lacks {missing}: pass an episode saved by the Ravens collector. "
+            f"Received keys: {sorted(episode)}"
+        )
+    steps = len(episode["pick_pixel"])
+    color = np.asarray(episode["colormap"][:steps], np.float32)
+    height = np.asarray(episode["heightmap"][:steps], np.float32)[..., None]
+    images = np.concatenate([color, height], axis=-1)
+    delta = np.asarray(episode["place_rotation"]) - np.asarray(episode["pick_rotation"])
+    bins = angle_to_rotation_bin(delta, num_rotations)
+    return (
+        images,
+        np.asarray(episode["pick_pixel"], np.int32),
+        np.asarray(episode["place_pixel"], np.int32),
+        bins.astype(np.int32),
+    )
+
+
+def load_examples(paths, num_rotations):
+    """Concatenates the examples of several episode files (`.npz` from the Ravens collector)."""
+    from keras_suite.envs.ravens.demonstrations import load_episode
+
+    parts = [episode_examples(load_episode(path), num_rotations) for path in paths]
+    if not parts:
+        raise ValueError(f"No demonstration episodes to load. Received: paths={paths!r}")
+    return tuple(np.concatenate([part[i] for part in parts]) for i in range(4))

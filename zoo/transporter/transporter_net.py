@@ -1,0 +1,247 @@
+"""TransporterNet: the pick-and-place agent of Transporter Networks, with presets."""
+
+import os
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_suite.layers.transporter.transporter_attention import TransporterAttention
+from keras_suite.layers.transporter.transporter_resnet import PAPER_FILTERS
+from keras_suite.layers.transporter.transporter_transport import TransporterTransport
+from keras_suite.presets import PresetMixin
+from keras_suite.zoo.transporter.action_coding import BOUNDS, PIXEL_SIZE, labels_to_action
+from keras_suite.zoo.transporter.transporter_loss import pixel_rotation_cross_entropy
+
+# Per-channel statistics of Ravens top-down maps (colour scaled to [0, 1], height in metres),
+# as used by the reference implementation to normalize its inputs.
+COLOR_MEAN, COLOR_STD = 0.18877631, 0.07276466
+HEIGHT_MEAN, HEIGHT_STD = 0.00509261, 0.00903967
+
+
+@keras.saving.register_keras_serializable(package="keras_suite")
+class TransporterNet(PresetMixin, keras.Model):
+    """Transporter Networks: pick by attention, place by transporting the pick's features.
+
+    Zeng et al., "Transporter Networks: Rearranging the Visual World for Robotic Manipulation"
+    (CoRL 2020). From a top-down colour + height map, `TransporterAttention` scores every pixel
+    as the pick point; `TransporterTransport` crops the map around the pick, rotates the crop
+    into `num_rotations` orientations and correlates its features with the scene's, scoring every
+    place pixel x rotation. Trained by `fit` on demonstrations with the paper's loss (softmax
+    cross-entropy over all pixels (x rotations) of each map, pick and place summed); during
+    training the transport is conditioned on the demonstrated pick. `act(obs)` returns an action
+    for a Ravens environment's `step`.
+
+    Inputs are a dict: `"image"` `(batch, H, W, 4)` holding RGB in `[0, 255]` and the height
+    above the table in metres, and, optionally, `"pick_pixel"` `(batch, 2)` (`(row, col)`, int);
+    without it the transport uses the attention's argmax. Targets for `fit` are a dict with
+    `"pick_pixel"`, `"place_pixel"` (`(batch, 2)`) and `"rotation_bin"` (`(batch,)`) (see
+    `action_coding.action_to_labels` and `training_dataset`).
+
+    Args:
+        crop_size: side of the transport's query crop, in pixels (64 in the paper).
+        num_rotations: placement rotations (36 in the paper).
+        attention_filters: stage widths of the attention network.
+        transport_filters: stage widths of the key and query networks.
+        transport_dim: channels of the key/query features (3 in the paper).
+        correlation: `"fft"` (default, faster) or `"direct"`.
+        bounds: workspace bounds of the map, `((x_min, x_max), (y_min, y_max), (z_min, z_max))`.
+        pixel_size: metres per pixel of the map.
+        **kwargs: `keras.Model` arguments (`name`, ...).
+
+    Call arguments:
+        inputs: the dict above.
+
+    Returns:
+        `{"pick": (batch, H, W, 1) logits, "place": (batch, H, W, num_rotations) logits}`.
+
+    Example:
+
+    ```python
+    import numpy as np
+    from keras_suite.zoo import TransporterNet
+
+    small = (8, 8, 16, 16, 16, 8, 8, 8)
+    model = TransporterNet(crop_size=16, num_rotations=8, attention_filters=small,
+                           transport_filters=small)
+    image = np.random.rand(1, 40, 24, 4).astype("float32")
+    outputs = model({"image": image})
+    outputs["place"].shape  # (1, 40, 24, 8)
+    ```
+    """
+
+    preset_dir = os.path.join(os.path.dirname(__file__), "presets")
+
+    def __init__(
+        self,
+        crop_size=64,
+        num_rotations=36,
+        attention_filters=PAPER_FILTERS,
+        transport_filters=PAPER_FILTERS,
+        transport_dim=3,
+        correlation="fft",
+        bounds=BOUNDS,
+        pixel_size=PIXEL_SIZE,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.crop_size = int(crop_size)
+        self.num_rotations = int(num_rotations)
+        self.attention_filters = tuple(int(f) for f in attention_filters)
+        self.transport_filters = tuple(int(f) for f in transport_filters)
+        self.transport_dim = int(transport_dim)
+        self.correlation = correlation
+        self.bounds = tuple(tuple(float(v) for v in axis) for axis in bounds)
+        self.pixel_size = float(pixel_size)
+        if len(self.bounds) != 3 or any(len(axis) != 2 for axis in self.bounds):
+            raise ValueError(
+                "`bounds` must be ((x_min, x_max), (y_min, y_max), (z_min, z_max)). "
+                f"Received: bounds={bounds!r}"
+            )
+        self.attention = TransporterAttention(
+            1, self.attention_filters, dtype=self.dtype_policy, name="attention"
+        )
+        self.transport = TransporterTransport(
+            self.crop_size,
+            self.num_rotations,
+            self.transport_dim,
+            self.transport_filters,
+            correlation,
+            dtype=self.dtype_policy,
+            name="transport",
+        )
+        self.pick_loss_tracker = keras.metrics.Mean(name="pick_loss")
+        self.place_loss_tracker = keras.metrics.Mean(name="place_loss")
+
+    def build(self, input_shape):
+        image_shape = input_shape["image"] if isinstance(input_shape, dict) else input_shape
+        image_shape = tuple(image_shape)
+        if len(image_shape) != 4 or image_shape[-1] != 4:
+            raise ValueError(
+                "`image` must have shape (batch, H, W, 4): RGB in [0, 255] and height in "
+                f"metres. Received: shape={image_shape}"
+            )
+        for layer in (self.attention, self.transport):
+            if not layer.built:
+                layer.build(image_shape)
+
+    def call(self, inputs, training=None):
+        if not isinstance(inputs, dict) or "image" not in inputs:
+            raise ValueError(
+                "TransporterNet takes a dict with `image` (and optionally `pick_pixel`). "
+                f"Received: {type(inputs).__name__}"
+            )
+        if inputs["image"].shape[-1] != 4:
+            raise ValueError(
+                "`image` must have shape (batch, H, W, 4): RGB in [0, 255] and height in "
+                f"metres. Received: shape={tuple(inputs['image'].shape)}"
+            )
+        x = normalize_image(inputs["image"])
+        pick = self.attention(x)
+        pick_pixel = inputs.get("pick_pixel")
+        if pick_pixel is None:
+            pick_pixel = argmax_pixels(pick)[0]
+        place = self.transport(x, pick_pixel)
+        return {"pick": pick, "place": place}
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        pick_loss = pixel_rotation_cross_entropy(y_pred["pick"], y["pick_pixel"])
+        place_loss = pixel_rotation_cross_entropy(
+            y_pred["place"], y["place_pixel"], y["rotation_bin"]
+        )
+        self.pick_loss_tracker.update_state(pick_loss)
+        self.place_loss_tracker.update_state(place_loss)
+        loss = pick_loss + place_loss
+        if self.losses:
+            loss = loss + ops.sum(self.losses)
+        return loss
+
+    def predict_labels(self, image):
+        """Pick pixel, place pixel and rotation bin for a batch of maps `(batch, H, W, 4)`.
+
+        Returns:
+            numpy `(pick_pixels (batch, 2), place_pixels (batch, 2), rotation_bins (batch,))`.
+        """
+        image = ops.convert_to_tensor(image, "float32")
+        if not self.built:
+            self.build(tuple(image.shape))
+        x = normalize_image(image)
+        pick_pixels, _ = argmax_pixels(self.attention(x))
+        place_pixels, bins = argmax_pixels(self.transport(x, pick_pixels))
+        return tuple(ops.convert_to_numpy(t) for t in (pick_pixels, place_pixels, bins))
+
+    def act(self, obs, info=None):
+        """Chooses a pick-and-place action for one observation.
+
+        Args:
+            obs: a Ravens observation (a dict with `colormap` and `heightmap`), a dict with the
+                map under `"image"`, or the map `(H, W, 4)` itself (see `observation_image`).
+            info: unused (kept for the Ravens agent interface `act(obs, info)`).
+
+        Returns:
+            `{"pose0": (position, quaternion), "pose1": (position, quaternion)}`.
+        """
+        image = observation_image(obs)
+        pick, place, rotation = self.predict_labels(image[None])
+        return labels_to_action(
+            pick[0],
+            place[0],
+            int(rotation[0]),
+            image[..., 3],
+            self.num_rotations,
+            self.bounds,
+            self.pixel_size,
+        )
+
+    def get_config(self):
+        return dict(
+            super().get_config(),
+            crop_size=self.crop_size,
+            num_rotations=self.num_rotations,
+            attention_filters=self.attention_filters,
+            transport_filters=self.transport_filters,
+            transport_dim=self.transport_dim,
+            correlation=self.correlation,
+            bounds=self.bounds,
+            pixel_size=self.pixel_size,
+        )
+
+
+def observation_image(obs):
+    """The `(H, W, 4)` float32 map (RGB in [0, 255], height in metres) of an observation.
+
+    Args:
+        obs: a Ravens observation (a dict with `colormap` `(H, W, 3)` and `heightmap`
+            `(H, W)`), a dict holding the map under `"image"`, or the map itself.
+    """
+    if isinstance(obs, dict) and "colormap" in obs and "heightmap" in obs:
+        color = np.asarray(obs["colormap"], np.float32)
+        height = np.asarray(obs["heightmap"], np.float32)[..., None]
+        image = np.concatenate([color, height], axis=-1)
+    else:
+        image = np.asarray(obs["image"] if isinstance(obs, dict) else obs, dtype=np.float32)
+    if image.ndim != 3 or image.shape[-1] != 4:
+        raise ValueError(
+            "`obs` must be a map (H, W, 4), RGB then height, a dict with it under `image`, or a "
+            f"Ravens observation with `colormap` and `heightmap`. Received: shape={image.shape}"
+        )
+    return image
+
+
+def normalize_image(image):
+    """Scales a `(batch, H, W, 4)` map (RGB in [0, 255], height in metres) as the paper does."""
+    image = ops.cast(image, "float32")
+    color = (image[..., :3] / 255.0 - COLOR_MEAN) / COLOR_STD
+    height = (image[..., 3:] - HEIGHT_MEAN) / HEIGHT_STD
+    return ops.concatenate([color, height], axis=-1)
+
+
+def argmax_pixels(logits):
+    """The `(row, col)` pixels `(batch, 2)` and rotation bins `(batch,)` of each logit map's max."""
+    shape = ops.shape(logits)
+    width, num_rotations = shape[2], shape[3]
+    index = ops.argmax(ops.reshape(logits, (shape[0], -1)), axis=1)
+    index = ops.cast(index, "int32")
+    rotation = index % num_rotations
+    pixel = index // num_rotations
+    return ops.stack([pixel // width, pixel % width], axis=-1), rotation
