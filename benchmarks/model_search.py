@@ -1,0 +1,345 @@
+"""Model Search against KerasTuner's RandomSearch, BayesianOptimization and Hyperband.
+
+All four search the same block space (the blocks of `keras-suite search` for each dataset, with the
+same learning rates, optimizers and dropout rates, and depths 1 to `--max-depth`) at an equal
+budget of `--trials` trials x `--epochs` epochs per seed; Hyperband gets the same total number of
+training epochs. Baseline architectures are `depth` block choices; blocks that cannot follow the
+previous one (a convolution after a dense block) are skipped, so every choice builds a model.
+
+For each dataset and method the script prints, over `--seeds` seeds: the best validation accuracy
+after 1/4, 1/2 and all of the trials and of the epochs, the number of trials to reach the target
+accuracy (`--target-fraction`, 98% by default, of the best validation accuracy any method
+reached on that dataset; median over seeds; `-` when not reached), and the final test accuracy and
+parameter count of the best model.
+
+Run: `.venv/bin/python benchmarks/model_search.py`, or `--quick` for a one-seed, one-dataset
+check. The reported run used `--trials 8 --epochs 2` with `--train-size 800` (digits) and
+`--train-size 1000` without `bilstm_32` (mnist1d): about 35 minutes per dataset on 2 shared cores.
+`--summarize FILE.json` prints the table again from a `--json` file.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+
+import keras
+import keras_tuner
+import numpy as np
+
+from keras_suite import tuner as model_search
+from keras_suite.cli.search import load_dataset
+from keras_suite.tuner.block_registry import build_tower, resolve_blocks, transition
+
+METHODS = ("model_search", "random", "bayesian", "hyperband")
+LEARNING_RATES = [3e-4, 1e-3, 3e-3, 1e-2]
+OPTIMIZERS = ["adam", "rmsprop", "sgd"]
+DROPOUTS = [0.0, 0.1, 0.2, 0.3]
+
+
+class BlockSpaceHyperModel(keras_tuner.HyperModel):
+    """The Model Search block space as a KerasTuner hypermodel, for the baselines."""
+
+    def __init__(self, blocks, input_shape, num_classes, max_depth):
+        super().__init__()
+        self.specs = resolve_blocks(blocks)
+        self.blocks = list(blocks)
+        self.input_shape = input_shape
+        self.num_classes = num_classes
+        self.max_depth = max_depth
+
+    def build(self, hp):
+        depth = hp.Int("depth", 1, self.max_depth)
+        chosen = [hp.Choice(f"block_{i}", self.blocks) for i in range(self.max_depth)][:depth]
+        architecture, rank = [], len(self.input_shape) + 1
+        for name in chosen:
+            if self.specs[name].rank_after(rank) is not None:
+                architecture.append(name)
+                rank = self.specs[name].rank_after(rank)
+        inputs = keras.Input(self.input_shape)
+        x = transition(build_tower(inputs, architecture, self.specs), 2, name="features")
+        dropout = hp.Choice("dropout", DROPOUTS)
+        if dropout > 0:
+            x = keras.layers.Dropout(dropout)(x)
+        outputs = keras.layers.Dense(self.num_classes, activation="softmax", name="head")(x)
+        model = keras.Model(inputs, outputs)
+        name = hp.Choice("optimizer", OPTIMIZERS)
+        learning_rate = hp.Choice("learning_rate", LEARNING_RATES)
+        optimizer = {
+            "adam": keras.optimizers.Adam(learning_rate),
+            "rmsprop": keras.optimizers.RMSprop(learning_rate),
+            "sgd": keras.optimizers.SGD(learning_rate, momentum=0.9),
+        }[name]
+        model.compile(
+            optimizer=optimizer,
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+            jit_compile=False,
+        )
+        return model
+
+
+class BudgetHyperbandOracle(keras_tuner.oracles.HyperbandOracle):
+    """Hyperband that stops once its trials have used `epoch_budget` training epochs."""
+
+    def __init__(self, epoch_budget, **kwargs):
+        super().__init__(**kwargs)
+        self.epoch_budget = epoch_budget
+
+    def epochs_used(self):
+        return sum(
+            t.hyperparameters.values["tuner/epochs"]
+            - t.hyperparameters.values["tuner/initial_epoch"]
+            for t in self.trials.values()
+        )
+
+    def populate_space(self, trial_id):
+        if self.epochs_used() >= self.epoch_budget:
+            return {"status": keras_tuner.engine.trial.TrialStatus.STOPPED, "values": None}
+        return super().populate_space(trial_id)
+
+
+class _NoTensorBoard:
+    """KerasTuner's `Tuner` imports TensorBoard for its callback; it is not installed here."""
+
+    def _configure_tensorboard_dir(self, callbacks, trial, execution=0):
+        return None
+
+
+class BaselineTuner(_NoTensorBoard, keras_tuner.Tuner):
+    """KerasTuner's `Tuner` (for RandomSearch and BayesianOptimization oracles)."""
+
+
+class BudgetHyperband(_NoTensorBoard, keras_tuner.tuners.Hyperband):
+    """KerasTuner's `Hyperband` tuner, running a `BudgetHyperbandOracle`."""
+
+    def __init__(self, oracle, hypermodel, **kwargs):
+        keras_tuner.Tuner.__init__(self, oracle=oracle, hypermodel=hypermodel, **kwargs)
+
+
+def _trial_epochs(trial, method, epochs):
+    values = trial.hyperparameters.values
+    if method == "hyperband":
+        return values["tuner/epochs"] - values["tuner/initial_epoch"]
+    if method == "model_search" and values.get("trial_type") == "ensemble":
+        return epochs if values.get("ensemble_method") == "weighted" else 0
+    return epochs
+
+
+def run_method(method, data, seed, trials, epochs, max_depth, directory):
+    """Runs one search; returns its per-trial curve and the best model's test numbers."""
+    keras.utils.set_random_seed(seed)
+    common = dict(objective="val_accuracy", seed=seed + 1)
+    shape = data["x_train"].shape[1:]
+    if method == "model_search":
+        oracle = model_search.ModelSearchOracle(
+            max_trials=trials,
+            max_depth=max_depth,
+            learning_rates=LEARNING_RATES,
+            optimizers=OPTIMIZERS,
+            dropout_rates=DROPOUTS,
+            **common,
+        )
+        tuner = model_search.ModelSearch(
+            oracle,
+            num_classes=10,
+            blocks=data["blocks"],
+            directory=directory,
+            project_name=method,
+            overwrite=True,
+            jit_compile=False,
+        )
+    else:
+        hypermodel = BlockSpaceHyperModel(data["blocks"], shape, 10, max_depth)
+        if method == "random":
+            oracle = keras_tuner.oracles.RandomSearchOracle(max_trials=trials, **common)
+        elif method == "bayesian":
+            oracle = keras_tuner.oracles.BayesianOptimizationOracle(
+                max_trials=trials, num_initial_points=max(2, trials // 3), **common
+            )
+        else:
+            oracle = BudgetHyperbandOracle(
+                epoch_budget=trials * epochs,
+                max_epochs=3 * epochs,
+                factor=3,
+                hyperband_iterations=10,
+                **common,
+            )
+        tuner_cls = BudgetHyperband if method == "hyperband" else BaselineTuner
+        tuner = tuner_cls(
+            oracle=oracle,
+            hypermodel=hypermodel,
+            directory=directory,
+            project_name=method,
+            overwrite=True,
+        )
+    oracle.verbose = 0
+    fit_epochs = 3 * epochs if method == "hyperband" else epochs
+    start = time.time()
+    tuner.search(
+        data["x_train"],
+        data["y_train"],
+        validation_data=(data["x_val"], data["y_val"]),
+        epochs=fit_epochs,
+        batch_size=64,
+        verbose=0,
+    )
+    seconds = time.time() - start
+    ordered = [oracle.trials[i] for i in sorted(oracle.trials, key=int)]
+    curve, best, used = [], 0.0, 0
+    for trial in ordered:
+        if trial.status == "COMPLETED" and trial.score is not None:
+            best = max(best, trial.score)
+        used += _trial_epochs(trial, method, epochs)
+        curve.append((used, best))
+    best_model = tuner.get_best_models(1)[0]
+    predictions = best_model.predict(data["x_test"], batch_size=256, verbose=0)
+    return {
+        "curve": curve,
+        "test_accuracy": float(np.mean(np.argmax(predictions, 1) == data["y_test"])),
+        "num_params": int(best_model.count_params()),
+        "seconds": seconds,
+    }
+
+
+def _best_at(curve, trials=None, epochs=None):
+    points = [
+        b
+        for i, (e, b) in enumerate(curve)
+        if (trials is None or i < trials) and (epochs is None or e <= epochs)
+    ]
+    return max(points, default=0.0)
+
+
+def _trials_to(curve, target):
+    return next((i + 1 for i, (_, best) in enumerate(curve) if best >= target), None)
+
+
+def summarize(results, trials, epochs, target_fraction=0.98):
+    rows = []
+    for dataset, by_method in results.items():
+        peak = max(max(b for _, b in r["curve"]) for runs in by_method.values() for r in runs)
+        target = round(target_fraction * peak, 4)
+        for method, runs in by_method.items():
+            reached = [_trials_to(r["curve"], target) for r in runs]
+            numbers = sorted(n if n is not None else float("inf") for n in reached)
+            median_trials = statistics.median(numbers)
+            row = {
+                "dataset": dataset,
+                "method": method,
+                "target": target,
+                "trials_to_target": reached,
+                "median_trials_to_target": median_trials,
+                "test_accuracy": statistics.mean(r["test_accuracy"] for r in runs),
+                "num_params": statistics.median(r["num_params"] for r in runs),
+                "seconds": statistics.mean(r["seconds"] for r in runs),
+            }
+            for fraction in (0.25, 0.5, 1.0):
+                row[f"val@{fraction:g}T"] = statistics.mean(
+                    _best_at(r["curve"], trials=max(1, round(fraction * trials))) for r in runs
+                )
+                row[f"val@{fraction:g}E"] = statistics.mean(
+                    _best_at(r["curve"], epochs=fraction * trials * epochs) for r in runs
+                )
+            rows.append(row)
+    return rows
+
+
+def print_table(rows, trials, epochs, seeds):
+    print(
+        f"\nbudget: {trials} trials x {epochs} epochs per seed ({trials * epochs} epochs), "
+        f"{seeds} seeds; val accuracy = best so far, mean over seeds"
+    )
+    header = (
+        f"| {'dataset':<8} | {'method':<12} | val@T/4 | val@T/2 | val@T | val@E/4 | val@E/2 | "
+        f"val@E | target | trials to target (median; per seed) | test acc | params | s/seed |"
+    )
+    print(header)
+    print("|" + "|".join("-" * (len(c)) for c in header.split("|")[1:-1]) + "|")
+    for row in rows:
+        per_seed = ",".join("-" if n is None else str(n) for n in row["trials_to_target"])
+        median = row["median_trials_to_target"]
+        median = "-" if median == float("inf") else f"{median:g}"
+        print(
+            f"| {row['dataset']:<8} | {row['method']:<12} | {row['val@0.25T']:.4f}  | "
+            f"{row['val@0.5T']:.4f}  | {row['val@1T']:.4f}| {row['val@0.25E']:.4f}  | "
+            f"{row['val@0.5E']:.4f}  | {row['val@1E']:.4f}| {row['target']:.4f} | "
+            f"{median + ' (' + per_seed + ')':<35} | {row['test_accuracy']:.4f}   | "
+            f"{int(row['num_params']):>6} | {row['seconds']:>6.0f} |"
+        )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="+", default=["mnist1d", "digits"])
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--trials", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--max-depth", type=int, default=4)
+    parser.add_argument(
+        "--train-size", type=int, help="use only this many training examples (default: all)"
+    )
+    parser.add_argument(
+        "--target-fraction",
+        type=float,
+        default=0.98,
+        help="the target accuracy, as a fraction of the best validation accuracy reached",
+    )
+    parser.add_argument("--blocks", nargs="+", help="search these blocks instead of the CLI's")
+    parser.add_argument("--json", help="also write the raw results here (after every run)")
+    parser.add_argument(
+        "--summarize", nargs="+", metavar="JSON", help="only print the table of saved results"
+    )
+    parser.add_argument("--quick", action="store_true", help="one seed, digits, 6 trials")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.datasets, args.seeds, args.trials = ["digits"], 1, 6
+    if args.summarize:
+        for path in args.summarize:
+            with open(path) as f:
+                saved = json.load(f)
+            trials, epochs = saved["args"]["trials"], saved["args"]["epochs"]
+            seeds = max(len(runs) for r in saved["results"].values() for runs in r.values())
+            rows = summarize(saved["results"], trials, epochs, args.target_fraction)
+            print_table(rows, trials, epochs, seeds)
+        return
+    results = {}
+    with tempfile.TemporaryDirectory() as directory:
+        for dataset in args.datasets:
+            results[dataset] = {method: [] for method in args.methods}
+            for seed in range(args.seeds):
+                data = load_dataset(dataset, seed=seed)
+                if args.blocks:
+                    data["blocks"] = args.blocks
+                if args.train_size:
+                    data["x_train"] = data["x_train"][: args.train_size]
+                    data["y_train"] = data["y_train"][: args.train_size]
+                for method in args.methods:
+                    run = run_method(
+                        method,
+                        data,
+                        seed,
+                        args.trials,
+                        args.epochs,
+                        args.max_depth,
+                        os.path.join(directory, f"{dataset}_{seed}"),
+                    )
+                    results[dataset][method].append(run)
+                    print(
+                        f"{dataset} seed {seed} {method}: best val "
+                        f"{max(b for _, b in run['curve']):.4f}, test {run['test_accuracy']:.4f}, "
+                        f"{len(run['curve'])} trials, {run['seconds']:.0f} s",
+                        flush=True,
+                    )
+                    if args.json:
+                        with open(args.json, "w") as f:
+                            json.dump({"args": vars(args), "results": results}, f)
+    rows = summarize(results, args.trials, args.epochs, args.target_fraction)
+    print_table(rows, args.trials, args.epochs, args.seeds)
+
+
+if __name__ == "__main__":
+    main()
