@@ -1,0 +1,3 @@
+from keras_suite.envs import atari, ravens
+from keras_suite.envs.gym_adapter import GymAdapter
+from keras_suite.envs.pixel_cartpole import PixelCartPole
