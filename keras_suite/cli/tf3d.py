@@ -1,4 +1,8 @@
-"""`keras-suite tf3d`: TensorFlow 3D: sparse 3D semantic segmentation on synthetic scenes."""
+"""`keras-suite tf3d`: TensorFlow 3D: sparse 3D semantic segmentation.
+
+Trains on generated synthetic scenes by default, or on ScanNet / 3RScan (`rio`) read from a
+manual download with `--dataset scannet --manual-dir DIR`.
+"""
 
 import json
 import os
@@ -15,21 +19,60 @@ VOXEL_SIZE = 0.15
 MAX_VOXELS = 5000
 NUM_POINTS = 12000
 TEST_SEED_OFFSET = 1_000_000
+DATASETS = ("synthetic_scenes", "scannet", "rio")
+REAL_VOXEL_SIZE = 0.05
+REAL_MAX_VOXELS = 20000
+REAL_BATCH_SIZE = 4
 
 
 def add_parser(subparsers):
     parser = subparsers.add_parser(
         "tf3d",
-        help="TensorFlow 3D: train and evaluate 3D semantic segmentation on synthetic scenes",
+        help="TensorFlow 3D: train and evaluate 3D semantic segmentation on synthetic scenes, "
+        "ScanNet or 3RScan",
     )
     parser.add_argument("--out", default="out/tf3d", help="output folder")
-    parser.add_argument("--train-scenes", type=int, default=48, help="training scenes")
-    parser.add_argument("--test-scenes", type=int, default=12, help="held-out scenes")
+    parser.add_argument(
+        "--dataset",
+        choices=DATASETS,
+        default="synthetic_scenes",
+        help="training data: generated synthetic scenes, or the `scannet` / `rio` TFDS "
+        "builders read from --manual-dir",
+    )
+    parser.add_argument(
+        "--manual-dir",
+        default=None,
+        help="folder holding the manual ScanNet / 3RScan download (required for scannet, rio)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="TFDS data folder for scannet / rio (default: OUT/tensorflow_datasets)",
+    )
+    parser.add_argument(
+        "--voxel-size",
+        type=float,
+        default=REAL_VOXEL_SIZE,
+        help="voxel edge in metres for scannet / rio",
+    )
+    parser.add_argument(
+        "--max-voxels",
+        type=int,
+        default=REAL_MAX_VOXELS,
+        help="voxels per scene after padding for scannet / rio",
+    )
+    parser.add_argument(
+        "--train-scenes", type=int, default=48, help="training scenes (synthetic_scenes)"
+    )
+    parser.add_argument(
+        "--test-scenes", type=int, default=12, help="held-out scenes (synthetic_scenes)"
+    )
     parser.add_argument("--epochs", type=int, default=10, help="training epochs")
     parser.add_argument(
         "--preset",
         default=None,
-        help="start from this SemanticSegmentation3D preset (name or folder) instead of scratch",
+        help="start from this SemanticSegmentation3D preset (name or folder) instead of scratch "
+        "(synthetic_scenes)",
     )
     parser.add_argument(
         "--save-preset", default=None, help="write the trained model as a preset to this folder"
@@ -51,15 +94,15 @@ def voxel_inputs(data):
     return {k: data[k] for k in ("voxel_features", "voxel_xyz_indices", "num_valid_voxels")}
 
 
-def build_model():
+def build_model(num_classes=5):
     """The small semantic segmentation model trained by this command and its preset."""
     from keras_suite.zoo import SemanticSegmentation3D, SparseUNet3D
 
     backbone = SparseUNet3D([[16], [32], [48]], [64], [[48], [32], [32]])
-    return SemanticSegmentation3D(backbone, num_classes=5)
+    return SemanticSegmentation3D(backbone, num_classes=num_classes)
 
 
-def compile_model(model, learning_rate=3e-3):
+def compile_model(model, learning_rate=3e-3, num_classes=5):
     import keras
 
     from keras_suite.losses import SemanticCrossEntropy3D
@@ -68,7 +111,7 @@ def compile_model(model, learning_rate=3e-3):
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
         loss=SemanticCrossEntropy3D(ignore_label=-1),
-        metrics=[MeanIoU3D(5, ignore_label=-1)],
+        metrics=[MeanIoU3D(num_classes, ignore_label=-1)],
     )
 
 
@@ -176,9 +219,122 @@ def train_and_evaluate(out_dir, train_scenes, test_scenes, epochs, preset=None, 
     return results
 
 
+def load_voxel_split(name, split, manual_dir, data_dir, voxel_size, max_voxels):
+    """Builds the `name` TFDS dataset from `manual_dir` and returns batched voxels of `split`.
+
+    Returns `(dataset, num_classes)`: the dataset yields `(inputs, labels)` where voxels without
+    a labelled point (ignored classes, padding) carry the label -1, which the loss and the metric
+    skip.
+    """
+    import tensorflow as tf
+    import tensorflow_datasets as tfds
+
+    from keras_suite.datasets import voxel_transform  # also registers the TFDS builders
+
+    builder = tfds.builder(name, data_dir=data_dir)
+    builder.download_and_prepare(
+        download_config=tfds.download.DownloadConfig(manual_dir=manual_dir)
+    )
+    transform = voxel_transform(name, voxel_size, max_voxels, output_format="semantic")
+
+    def to_labels(example):
+        inputs, labels, weights = transform(example)
+        return inputs, tf.where(weights > 0, labels, -1)
+
+    dataset = builder.as_dataset(split=split, shuffle_files=split == "train")
+    if split == "train":
+        dataset = dataset.shuffle(64, seed=0)
+    dataset = dataset.map(to_labels, num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.batch(REAL_BATCH_SIZE).prefetch(tf.data.AUTOTUNE), transform.num_classes
+
+
+def evaluate_voxels(model, dataset, num_classes):
+    """Voxel-level mean IoU of the model over a batched `(inputs, labels)` dataset."""
+    from keras_suite.metrics import MeanIoU3D
+
+    metric = MeanIoU3D(num_classes, ignore_label=-1)
+    for inputs, labels in dataset:
+        metric.update_state(labels, model(inputs, training=False))
+    return float(metric.result())
+
+
+def train_and_evaluate_real(
+    name, out_dir, manual_dir, data_dir, voxel_size, max_voxels, epochs, save_preset=None
+):
+    """Trains a fresh semantic model on ScanNet or 3RScan (`rio`) and evaluates it.
+
+    Trains on the `train` split and reports the voxel mean IoU on the `validation` split.
+    """
+    os.makedirs(out_dir, exist_ok=True)
+    start = time.time()
+    if data_dir is None:
+        data_dir = os.path.join(out_dir, "tensorflow_datasets")
+    splits = {}
+    for split in ("train", "validation"):
+        splits[split], num_classes = load_voxel_split(
+            name, split, manual_dir, data_dir, voxel_size, max_voxels
+        )
+    train, validation = splits["train"], splits["validation"]
+    model = build_model(num_classes)
+    results = {"dataset": name, "voxel_size": voxel_size, "max_voxels": max_voxels}
+    if epochs > 0:
+        compile_model(model, num_classes=num_classes)
+        print(f"training on {name} (train split) for {epochs} epochs", flush=True)
+        history = model.fit(train, epochs=epochs, shuffle=False, verbose=2)
+        results["final_training_loss"] = float(history.history["loss"][-1])
+    miou = evaluate_voxels(model, validation, num_classes)
+    results.update({"validation_voxel_miou": miou, "seconds": round(time.time() - start, 1)})
+    print(f"validation semantic mIoU (voxels, {name}): {miou:.3f}", flush=True)
+    with open(os.path.join(out_dir, "metrics.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    if save_preset:
+        model.save_to_preset(
+            save_preset,
+            metadata={
+                "training_data": f"{name} train split, voxel_size {voxel_size} m, "
+                f"max_voxels {max_voxels}",
+                "held_out_data": f"{name} validation split",
+                "dataset": name,
+                "metrics": {"semantic_miou_voxels": miou},
+                "voxel_size": voxel_size,
+                "max_voxels": max_voxels,
+                "voxel_features": "mean vertex normal (x, y, z)",
+                "num_classes": num_classes,
+            },
+        )
+    return results
+
+
 def run(args):
-    train_and_evaluate(
-        args.out, args.train_scenes, args.test_scenes, args.epochs, args.preset, args.save_preset
+    if args.dataset == "synthetic_scenes":
+        train_and_evaluate(
+            args.out,
+            args.train_scenes,
+            args.test_scenes,
+            args.epochs,
+            args.preset,
+            args.save_preset,
+        )
+        return 0
+    if args.manual_dir is None:
+        raise ValueError(
+            f"`--dataset {args.dataset}` reads a manual download: pass `--manual-dir DIR`, the "
+            "folder holding it. Received: manual_dir=None"
+        )
+    if args.preset is not None:
+        raise ValueError(
+            "`--preset` only applies to `--dataset synthetic_scenes`; scannet / rio train a "
+            f"fresh model. Received: dataset={args.dataset!r}, preset={args.preset!r}"
+        )
+    train_and_evaluate_real(
+        args.dataset,
+        args.out,
+        args.manual_dir,
+        args.data_dir,
+        args.voxel_size,
+        args.max_voxels,
+        args.epochs,
+        args.save_preset,
     )
     return 0
 
