@@ -1,13 +1,12 @@
 """Tests of the `ravens` builder on episodes written in the collector's format."""
 
-import tempfile
-
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
 from keras_suite.datasets.ravens import Ravens
 from keras_suite.envs.ravens import demonstrations
+from keras_suite.testing import manual_download_test_case
 
 
 def _episode(steps, seed):
@@ -35,22 +34,14 @@ def write_demos(folder):
         demonstrations.save_episode(path, episode, "block-insertion", seed)
 
 
-class RavensBuilderTest(tfds.testing.DatasetBuilderTestCase):
+class RavensBuilderTest(manual_download_test_case.ManualDownloadTestCase):
     DATASET_CLASS = Ravens
     BUILDER_CONFIG_NAMES_TO_TEST = ["block-insertion"]
     SPLITS = {"train": 3, "test": 1}
 
-    @classmethod
-    def setUpClass(cls):
-        cls._example_dir = tempfile.TemporaryDirectory()
-        cls.EXAMPLE_DIR = cls._example_dir.name
-        write_demos(cls.EXAMPLE_DIR)
-        super().setUpClass()
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        cls._example_dir.cleanup()
+    @staticmethod
+    def write_manual_download(folder):
+        write_demos(folder)
 
 
 def _build(manual_dir, data_dir, config="block-insertion"):

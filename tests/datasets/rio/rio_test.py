@@ -2,7 +2,6 @@
 
 import json
 import os
-import tempfile
 
 import numpy as np
 import plyfile
@@ -10,6 +9,7 @@ import pytest
 import tensorflow_datasets as tfds
 
 from keras_suite.datasets.rio import Rio
+from keras_suite.testing import manual_download_test_case
 
 REFERENCE = "531cff08-0021-28f6-8e08-ba2eeb945e09"  # train reference
 RESCAN = "531cff10-0021-28f6-8f94-80db8fdbbbee"  # its rescan
@@ -124,22 +124,14 @@ def build(manual_dir, data_dir):
     return builder
 
 
-class RioBuilderTest(tfds.testing.DatasetBuilderTestCase):
+class RioBuilderTest(manual_download_test_case.ManualDownloadTestCase):
     DATASET_CLASS = Rio
     SPLITS = {"train": 2, "validation": 1}
     OVERLAPPING_SPLITS = ["train", "validation"]  # the same mesh is written for each scan
 
-    @classmethod
-    def setUpClass(cls):
-        cls._example_dir = tempfile.TemporaryDirectory()
-        cls.EXAMPLE_DIR = cls._example_dir.name
-        write_download(cls.EXAMPLE_DIR)
-        super().setUpClass()
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        cls._example_dir.cleanup()
+    @staticmethod
+    def write_manual_download(folder):
+        write_download(folder)
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 import json
 import os
-import tempfile
 
 import numpy as np
 import plyfile
@@ -11,6 +10,7 @@ import tensorflow_datasets as tfds
 
 from keras_suite.datasets import voxel_transform
 from keras_suite.datasets.scannet import Scannet
+from keras_suite.testing import manual_download_test_case
 
 TRAIN_SCENE = "scene0000_00"  # in the official train list
 VAL_SCENE = "scene0011_00"  # in the official validation list
@@ -112,22 +112,14 @@ def build(manual_dir, data_dir):
     return builder
 
 
-class ScannetBuilderTest(tfds.testing.DatasetBuilderTestCase):
+class ScannetBuilderTest(manual_download_test_case.ManualDownloadTestCase):
     DATASET_CLASS = Scannet
     SPLITS = {"train": 1, "validation": 1, "test": 1}
     OVERLAPPING_SPLITS = ["train", "validation", "test"]  # same mesh written for each scan
 
-    @classmethod
-    def setUpClass(cls):
-        cls._example_dir = tempfile.TemporaryDirectory()
-        cls.EXAMPLE_DIR = cls._example_dir.name
-        write_download(cls.EXAMPLE_DIR)
-        super().setUpClass()
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        cls._example_dir.cleanup()
+    @staticmethod
+    def write_manual_download(folder):
+        write_download(folder)
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,6 @@
 """Tests of the `waymo_open_lidar` builder on TFRecords of serialized Waymo Open `Frame`s."""
 
 import os
-import tempfile
 import zlib
 
 import numpy as np
@@ -10,6 +9,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from keras_suite.datasets.waymo_open_lidar import WaymoOpenLidar, frame_proto
+from keras_suite.testing import manual_download_test_case
 
 R2 = np.sqrt(2.0)
 FRAME_POSE = np.array([[1, 0, 0, 100], [0, 1, 0, 200], [0, 0, 1, 5], [0, 0, 0, 1]], np.float64)
@@ -142,21 +142,13 @@ def build(manual_dir, data_dir):
     return builder
 
 
-class WaymoOpenLidarBuilderTest(tfds.testing.DatasetBuilderTestCase):
+class WaymoOpenLidarBuilderTest(manual_download_test_case.ManualDownloadTestCase):
     DATASET_CLASS = WaymoOpenLidar
     SPLITS = {"train": 2, "validation": 1}
 
-    @classmethod
-    def setUpClass(cls):
-        cls._example_dir = tempfile.TemporaryDirectory()
-        cls.EXAMPLE_DIR = cls._example_dir.name
-        write_download(cls.EXAMPLE_DIR)
-        super().setUpClass()
-
-    @classmethod
-    def tearDownClass(cls):
-        super().tearDownClass()
-        cls._example_dir.cleanup()
+    @staticmethod
+    def write_manual_download(folder):
+        write_download(folder)
 
 
 @pytest.fixture(scope="module")
