@@ -23,6 +23,9 @@ DATASETS = ("synthetic_scenes", "scannet", "rio")
 REAL_VOXEL_SIZE = 0.05
 REAL_MAX_VOXELS = 20000
 REAL_BATCH_SIZE = 4
+# `--task` values other than semantic segmentation: the module (in `keras_suite.cli`) that
+# implements `train_and_evaluate(out_dir, scenes_per_epoch, test_scenes, epochs, preset)`.
+TASKS = {"instance": "tf3d_instance", "detection": "tf3d_detection"}
 
 
 def add_parser(subparsers):
@@ -32,6 +35,14 @@ def add_parser(subparsers):
         "ScanNet or 3RScan",
     )
     parser.add_argument("--out", default="out/tf3d", help="output folder")
+    parser.add_argument(
+        "--task",
+        choices=("semantic", *TASKS),
+        default="semantic",
+        help="pipeline to train and evaluate on synthetic_scenes: semantic segmentation, "
+        "instance segmentation (instance AP) or object detection (AP@0.25/0.5); the last two "
+        "train on fresh scenes every epoch: --train-scenes per epoch",
+    )
     parser.add_argument(
         "--dataset",
         choices=DATASETS,
@@ -71,23 +82,55 @@ def add_parser(subparsers):
     parser.add_argument(
         "--preset",
         default=None,
-        help="start from this SemanticSegmentation3D preset (name or folder) instead of scratch "
+        help="start from this preset of the task's model (name or folder, e.g. "
+        "synthetic_scenes_semantic, synthetic_scenes_detection) instead of scratch "
         "(synthetic_scenes)",
     )
     parser.add_argument(
         "--save-preset", default=None, help="write the trained model as a preset to this folder"
     )
+    parser.add_argument(
+        "--fresh-scenes",
+        action="store_true",
+        help="semantic task: train every epoch on --train-scenes new scenes, turned, mirrored "
+        "and scaled at random (synthetic_scenes)",
+    )
     parser.set_defaults(func=run)
     return parser
 
 
-def load_scenes(count, seed_offset):
-    """Generates `count` synthetic scenes and voxelizes them (see `synthetic_scenes`)."""
+def load_scenes(count, seed_offset, augment_rng=None):
+    """Generates `count` synthetic scenes and voxelizes them (see `synthetic_scenes`).
+
+    With `augment_rng` (a numpy Generator) every scene first goes through `augment_scene`.
+    """
     from keras_suite.datasets.synthetic_scenes.scene_generator import generate_scene
     from keras_suite.datasets.synthetic_scenes.voxel_batch import scenes_to_voxels
 
     scenes = [generate_scene(seed_offset + i, num_points=NUM_POINTS) for i in range(count)]
+    if augment_rng is not None:
+        scenes = [augment_scene(scene, augment_rng) for scene in scenes]
     return scenes_to_voxels(scenes, VOXEL_SIZE, MAX_VOXELS, max_points=NUM_POINTS)
+
+
+def augment_scene(scene, rng):
+    """A copy of `scene` turned about the up axis, maybe mirrored and scaled horizontally.
+
+    The points turn about the room's centre by a multiple of 90 degrees plus up to 0.2 rad,
+    are mirrored in x with probability 1/2 and scaled in x and y by a factor in [0.9, 1.1];
+    heights, colours and labels are unchanged.
+    """
+    import numpy as np
+
+    points = scene["points"].copy()
+    centre = (points.min(0) + points.max(0)) / 2
+    angle = rng.integers(4) * np.pi / 2 + rng.uniform(-0.2, 0.2)
+    c, s = np.cos(angle), np.sin(angle)
+    xy = (points[:, :2] - centre[:2]) @ np.array([[c, -s], [s, c]]).T
+    if rng.uniform() < 0.5:
+        xy[:, 0] = -xy[:, 0]
+    points[:, :2] = xy * rng.uniform(0.9, 1.1) + centre[:2]
+    return dict(scene, points=points.astype("float32"))
 
 
 def voxel_inputs(data):
@@ -156,8 +199,37 @@ def render(data, predictions, index, path):
     plt.close(figure)
 
 
-def train_and_evaluate(out_dir, train_scenes, test_scenes, epochs, preset=None, save_preset=None):
-    """Trains (or fine-tunes) the semantic model, evaluates it on held-out scenes, renders."""
+def train_fresh(model, epochs, scenes_per_epoch, learning_rate):
+    """Fits `epochs` epochs, each on `scenes_per_epoch` fresh augmented scenes; the last loss.
+
+    Epoch `e` uses seeds `e * 10000 + 5000 ...` (never the held-out ones); the learning rate
+    drops to 0.3 of itself for the last third of the epochs.
+    """
+    import numpy as np
+
+    compile_model(model, learning_rate)
+    rng = np.random.default_rng(0)
+    loss = None
+    for epoch in range(epochs):
+        if epoch == (2 * epochs) // 3 and epochs >= 3:
+            model.optimizer.learning_rate.assign(0.3 * learning_rate)
+        train = load_scenes(scenes_per_epoch, epoch * 10_000 + 5_000, augment_rng=rng)
+        history = model.fit(
+            voxel_inputs(train), train["voxel_semantic_labels"], batch_size=4, verbose=0
+        )
+        loss = float(history.history["loss"][-1])
+        print(f"epoch {epoch + 1}/{epochs}: loss {loss:.4f}", flush=True)
+    return loss
+
+
+def train_and_evaluate(
+    out_dir, train_scenes, test_scenes, epochs, preset=None, save_preset=None, fresh_scenes=False
+):
+    """Trains (or fine-tunes) the semantic model, evaluates it on held-out scenes, renders.
+
+    With `fresh_scenes`, every epoch trains on `train_scenes` new augmented scenes
+    (`train_fresh`) instead of the same `train_scenes` scenes.
+    """
     from keras_suite.zoo import SemanticSegmentation3D
 
     os.makedirs(out_dir, exist_ok=True)
@@ -176,7 +248,11 @@ def train_and_evaluate(out_dir, train_scenes, test_scenes, epochs, preset=None, 
             f"{results['preset_held_out_point_miou']:.3f}",
             flush=True,
         )
-    if epochs > 0:
+    if epochs > 0 and fresh_scenes:
+        print(f"training for {epochs} epochs of {train_scenes} fresh scenes", flush=True)
+        learning_rate = 1e-3 if preset is not None else 3e-3
+        results["final_training_loss"] = train_fresh(model, epochs, train_scenes, learning_rate)
+    elif epochs > 0:
         train = load_scenes(train_scenes, 0)
         compile_model(model, 1e-3 if preset is not None else 3e-3)
         print(f"training on {train_scenes} scenes for {epochs} epochs", flush=True)
@@ -305,7 +381,30 @@ def train_and_evaluate_real(
     return results
 
 
+def run_task(args):
+    """Runs a `--task` other than semantic segmentation (synthetic_scenes only)."""
+    import importlib
+
+    if args.dataset != "synthetic_scenes":
+        raise ValueError(
+            f"`--task {args.task}` trains on generated scenes only: leave out `--dataset`. "
+            f"Received: dataset={args.dataset!r}"
+        )
+    module = importlib.import_module(f"keras_suite.cli.{TASKS[args.task]}")
+    model, results = module.train_and_evaluate(
+        args.out, args.train_scenes, args.test_scenes, args.epochs, args.preset
+    )
+    if args.save_preset:
+        # A task module may describe its presets (data, held-out metrics) in their metadata.
+        describe = getattr(module, "preset_metadata", None)
+        metadata = describe(results, args.test_scenes) if describe else None
+        model.save_to_preset(args.save_preset, metadata=metadata)
+    return 0
+
+
 def run(args):
+    if args.task != "semantic":
+        return run_task(args)
     if args.dataset == "synthetic_scenes":
         train_and_evaluate(
             args.out,
@@ -314,6 +413,7 @@ def run(args):
             args.epochs,
             args.preset,
             args.save_preset,
+            args.fresh_scenes,
         )
         return 0
     if args.manual_dir is None:
@@ -345,3 +445,9 @@ def run_demo(out_dir):
 
     preset = "synthetic_scenes_semantic" if SemanticSegmentation3D.presets else None
     train_and_evaluate(out_dir, 8, 8, 1 if preset else 3, preset=preset)
+    from keras_suite.cli import tf3d_instance
+
+    tf3d_instance.run_demo(out_dir)
+    from keras_suite.cli import tf3d_detection
+
+    tf3d_detection.run_demo(out_dir)
