@@ -12,8 +12,9 @@ def add_parser(subparsers):
     parser.add_argument(
         "--env",
         default="atari:pong",
-        help="atari:<ALE ROM id> (e.g. atari:pong) or a gymnasium id with image observations "
-        "(rendered with --render for vector ones)",
+        help="atari:<ALE ROM id> (e.g. atari:pong) or a gymnasium id: image observations go "
+        "to the conv encoder, vector ones (e.g. CartPole-v1's state) to the MLP encoder, or "
+        "--render trains on the rendered frames instead",
     )
     parser.add_argument(
         "--config", default="atari", choices=["atari", "dmc", "small", "tiny"], help="hparams"
@@ -47,7 +48,7 @@ def run(args):
     from keras_suite.zoo.dreamer.trainer import Trainer
 
     env = make_env(args.env, args.time_limit, args.render, args.seed)
-    obs_shape = env.reset()["image"].shape
+    obs_shape = observation_shape(env.reset())
     if args.eval_preset:
         agent = DreamerV2.from_preset(args.eval_preset)
         agent.compile()
@@ -69,6 +70,23 @@ def run(args):
     agent.save_to_preset(os.path.join(args.out, "preset"), metadata={"env": args.env})
     print(f"trained {args.steps} steps; logs, videos and preset in {args.out}")
     return 0
+
+
+def observation_shape(obs):
+    """The agent's `obs_shape` for an environment's observation dict: the `image` shape when
+    there is an image, else a dict of the vector keys' shapes (e.g. `{"vector": (4,)}`)."""
+    import numpy as np
+
+    if "image" in obs:
+        return tuple(np.shape(obs["image"]))
+    reserved = ("reward", "is_first", "is_last", "is_terminal", "life_loss")
+    shapes = {k: np.shape(v) for k, v in obs.items() if k not in reserved and np.ndim(v) == 1}
+    if not shapes:
+        raise ValueError(
+            "The environment's observations hold neither an `image` nor a vector; use --render "
+            f"for environments that can render frames. Received: keys={sorted(obs)}"
+        )
+    return shapes
 
 
 def env_is_continuous(env):

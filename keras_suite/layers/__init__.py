@@ -15,4 +15,5 @@ from keras_suite.layers.world_model.conv_decoder import ConvDecoder
 from keras_suite.layers.world_model.conv_encoder import ConvEncoder
 from keras_suite.layers.world_model.gaussian_rssm import GaussianRSSM
 from keras_suite.layers.world_model.layer_norm_gru_cell import LayerNormGRUCell
+from keras_suite.layers.world_model.mlp_encoder import MLPEncoder
 from keras_suite.layers.world_model.mlp_head import MLPHead

@@ -22,3 +22,11 @@ def test_parser_and_env_factory():
     assert isinstance(dreamer.make_env("CartPole-v1"), GymAdapter)
     with pytest.raises(SystemExit):
         parser.parse_args(["dreamer", "--config", "huge"])
+
+
+def test_observation_shape_picks_image_or_vector_keys():
+    assert dreamer.observation_shape(dreamer.make_env("CartPole-v1").reset()) == {"vector": (4,)}
+    pong = dreamer.make_env("atari:pong", time_limit=10).reset()
+    assert dreamer.observation_shape(pong) == (64, 64, 1)
+    with pytest.raises(ValueError, match="neither"):
+        dreamer.observation_shape({"reward": 0.0, "is_first": True})

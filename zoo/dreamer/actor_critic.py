@@ -164,13 +164,13 @@ class ActorCritic(keras.layers.Layer):
 
     def returns(self, features, reward_head, discount_head, start_discount):
         """Lambda-returns, critic values and weights of an imagined trajectory (time-major)."""
-        reward = ops.cast(reward_head(features), "float32")
-        discount = ops.sigmoid(ops.cast(discount_head(features), "float32")) * self.discount
-        discount = ops.concatenate([start_discount[None] * self.discount, discount[1:]], axis=0)
+        # The start state's reward is never used and its discount is the data's, so the heads
+        # only run on the imagined states.
+        reward = ops.cast(reward_head(features[1:]), "float32")
+        discount = ops.sigmoid(ops.cast(discount_head(features[1:]), "float32")) * self.discount
+        discount = ops.concatenate([start_discount[None] * self.discount, discount], axis=0)
         value = ops.cast(self.target_critic(features), "float32")
-        target = lambda_returns(
-            reward[1:], value[:-1], discount[1:], value[-1], self.lambda_, axis=0
-        )
+        target = lambda_returns(reward, value[:-1], discount[1:], value[-1], self.lambda_, axis=0)
         weight = ops.stop_gradient(
             ops.cumprod(ops.concatenate([ops.ones_like(discount[:1]), discount[:-1]], 0), axis=0)
         )

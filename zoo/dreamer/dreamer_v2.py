@@ -9,7 +9,7 @@ from keras import ops
 from keras_suite.presets.preset_mixin import PresetMixin
 from keras_suite.zoo.dreamer.actor_critic import ActorCritic
 from keras_suite.zoo.dreamer.configs import get_config
-from keras_suite.zoo.dreamer.world_model import WorldModel, preprocess
+from keras_suite.zoo.dreamer.world_model import WorldModel
 
 
 @keras.saving.register_keras_serializable(package="keras_suite")
@@ -24,7 +24,8 @@ class DreamerV2(PresetMixin, keras.Model):
     DMC runs, and small CPU configs, come with `DreamerV2.from_hparams("atari", ...)`.
 
     Args:
-        obs_shape: image shape, (64, 64, channels).
+        obs_shape: image shape (64, 64, channels), or a dict from observation key to shape
+            (images (64, 64, channels), vectors (size,)); see `WorldModel`.
         num_actions: number of discrete actions, or continuous action size.
         continuous_actions: whether actions are continuous vectors in [-1, 1].
         depth, deter_size, stoch_size, num_classes, hidden_size, latent: world-model sizes
@@ -38,8 +39,9 @@ class DreamerV2(PresetMixin, keras.Model):
         **kwargs: base model arguments.
 
     Call arguments:
-        data: a replay batch dict: `image` (uint8, (batch, time, *obs_shape)), `action`
-            (batch, time, num_actions), `reward`, `is_first`, `is_terminal` (batch, time).
+        data: a replay batch dict: the observation keys (e.g. `image`, uint8, (batch, time,
+            64, 64, channels)), `action` (batch, time, num_actions), `reward`, `is_first`,
+            `is_terminal` (batch, time).
 
     Returns:
         The world model's outputs (see `WorldModel`) plus `action`: the actor's most likely
@@ -89,7 +91,6 @@ class DreamerV2(PresetMixin, keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.obs_shape = tuple(obs_shape)
         self.num_actions = num_actions
         self.continuous_actions = continuous_actions
         self.model_lr = model_lr
@@ -118,6 +119,7 @@ class DreamerV2(PresetMixin, keras.Model):
             seed=seed,
             name="world_model",
         )
+        self.obs_shape = self.world_model.obs_shape
         self.actor_critic = ActorCritic(
             num_actions,
             continuous_actions,
@@ -199,7 +201,7 @@ class DreamerV2(PresetMixin, keras.Model):
         if isinstance(data, tuple):  # `train_on_batch(x)` passes (x, None, None)
             data = data[0]
         wm, ac = self.world_model, self.actor_critic
-        inputs = preprocess(data, wm.reward_transform)
+        inputs = wm.preprocess(data)
         with tf.GradientTape() as tape:
             model_loss, metrics, posterior = wm.compute_losses(inputs)
         variables = wm.trainable_variables
@@ -254,7 +256,8 @@ class DreamerV2(PresetMixin, keras.Model):
         """Chooses actions for a batch of observations.
 
         Args:
-            obs: dict with `image` (uint8, (batch, *obs_shape)) and `is_first` (batch,).
+            obs: dict with the observation keys (e.g. `image`, uint8, (batch, 64, 64, channels))
+                and `is_first` (batch,).
             state: the state returned by the previous call, or None at the start.
             training: samples actions (exploration) when True; takes the mode otherwise.
 
@@ -262,14 +265,24 @@ class DreamerV2(PresetMixin, keras.Model):
             `(actions, state)`: actions as numpy arrays (one-hot rows for discrete actions,
             vectors in [-1, 1] for continuous ones) and the new state.
         """
-        image = np.asarray(obs["image"])
-        if image.shape[1:] != self.obs_shape:
-            raise ValueError(
-                f"`obs['image']` must have shape (batch, *{self.obs_shape}). "
-                f"Received: shape={image.shape}"
-            )
+        wm = self.world_model
+        observations = {}
+        for key in wm.obs_keys:
+            if key not in obs:
+                raise ValueError(
+                    f"`obs` must hold the observation keys {list(wm.obs_keys)}. "
+                    f"Received: keys={sorted(obs)}"
+                )
+            value = np.asarray(obs[key], np.uint8 if key in wm.image_keys else np.float32)
+            if value.shape[1:] != wm.obs_shapes[key]:
+                raise ValueError(
+                    f"`obs[{key!r}]` must have shape (batch, *{wm.obs_shapes[key]}). "
+                    f"Received: shape={value.shape}"
+                )
+            observations[key] = value
+        batch = len(observations[wm.obs_keys[0]])
         if state is None:
-            state = self.initial_policy_state(image.shape[0])
+            state = self.initial_policy_state(batch)
         if not hasattr(self, "_policy_fns"):
             self._policy_fns = {}
         if training not in self._policy_fns:
@@ -279,17 +292,19 @@ class DreamerV2(PresetMixin, keras.Model):
                 lambda i, f, s: self._policy_step(i, f, s, training), reduce_retracing=True
             )
         is_first = np.asarray(obs["is_first"], np.float32).reshape(-1)
-        action, state = self._policy_fns[training](image, is_first, state)
+        action, state = self._policy_fns[training](observations, is_first, state)
         return np.asarray(action), state
 
-    def _policy_step(self, image, is_first, state, sample):
+    def _policy_step(self, observations, is_first, state, sample):
         latent, prev_action = state
         keep = 1.0 - is_first
         latent = {
             k: v * ops.reshape(keep, (-1,) + (1,) * (len(v.shape) - 1)) for k, v in latent.items()
         }
-        image = ops.cast(image, "float32") / 255.0 - 0.5
-        embed = self.world_model.encoder(image)
+        wm = self.world_model
+        inputs = {k: ops.cast(v, "float32") for k, v in observations.items()}
+        inputs.update({k: inputs[k] / 255.0 - 0.5 for k in wm.image_keys})
+        embed = wm.embed(inputs)
         prior = self.rssm.img_step(latent, prev_action * keep[:, None], sample=sample)
         posterior = self.rssm.obs_step(prior, embed, sample=sample)
         params = self.actor_critic(self.rssm.features(posterior))

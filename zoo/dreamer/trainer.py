@@ -24,16 +24,21 @@ class Trainer:
     from an `EpisodeReplay` in `logdir/replay`. Every `eval_every` steps it plays
     `eval_episodes` greedy episodes and writes an open-loop video prediction (5 context frames,
     the rest imagined) to `logdir/videos`. Scalars go to TensorBoard (`logdir`) and to
-    `logdir/metrics.jsonl`. Every `checkpoint_every` steps and at the end, the agent's and its
-    optimizers' variables and the counters are written to `logdir/checkpoint`; a new `Trainer`
-    on the same `logdir` resumes from there, with the replay reloaded from disk.
+    `logdir/metrics.jsonl`. Every `checkpoint_every` steps and when `run` stops (at the end, on
+    Ctrl-C or SIGTERM), the agent's and its optimizers' variables, the counters and the states of
+    the action and replay-sampling RNGs are written to `logdir/checkpoint`, after the unfinished
+    episode is written to the replay; a new `Trainer` on the same `logdir` resumes from there,
+    with the replay reloaded from disk, and samples the same batches the old one would have.
+    Observations may hold images and/or vectors: the replay stores the agent's observation keys.
 
     Args:
         agent: a `DreamerV2`, compiled (or it is compiled with `jit_compile`).
         env: an environment with the dict interface of `keras_suite.envs` (`reset`, `step`,
-            `num_actions`).
+            `num_actions`), or a list of such environments, stepped together: the agent acts
+            for all of them in one batched policy call, each keeps its own episodes in the
+            replay, and every step of every environment counts as one step.
         logdir: output folder.
-        eval_env: environment for evaluation (default: `env`).
+        eval_env: environment for evaluation (default: `env`, or the first of the list).
         batch_size, seq_len, train_every, train_steps, prefill, replay_capacity, eval_every,
             eval_episodes, log_every, checkpoint_every: the loop settings (see
             `keras_suite.zoo.dreamer.configs`).
@@ -68,8 +73,14 @@ class Trainer:
         seed=0,
     ):
         self.agent = agent
-        self.env = env
-        self.eval_env = eval_env or env
+        self.envs = list(env) if isinstance(env, (list, tuple)) else [env]
+        if not self.envs or len({e.num_actions for e in self.envs}) != 1:
+            raise ValueError(
+                "`env` must be an environment or a non-empty list of environments with the same "
+                f"number of actions. Received: num_actions={[e.num_actions for e in self.envs]}"
+            )
+        self.env = self.envs[0]
+        self.eval_env = eval_env or self.env
         self.logdir = os.fspath(logdir)
         self.train_every = train_every
         self.train_steps = train_steps
@@ -87,6 +98,7 @@ class Trainer:
             seq_len=seq_len,
             batch_size=batch_size,
             seed=seed,
+            obs_keys=agent.world_model.obs_keys,
         )
         self.step = 0
         self.updates = 0
@@ -115,6 +127,7 @@ class Trainer:
         os.replace(path + ".tmp", path)
         state = {"step": self.step, "updates": self.updates, "episodes": self.episodes}
         state["rng"] = self._rng.bit_generator.state
+        state["replay_rng"] = self.replay.rng_state
         with open(os.path.join(self.checkpoint_dir, "state.json.tmp"), "w") as f:
             json.dump(state, f)
         os.replace(
@@ -142,6 +155,8 @@ class Trainer:
                 variable.assign(arrays[f"v{i}"])
         self.step, self.updates, self.episodes = state["step"], state["updates"], state["episodes"]
         self._rng.bit_generator.state = state["rng"]
+        if "replay_rng" in state:  # checkpoints written before it was saved lack it
+            self.replay.rng_state = state["replay_rng"]
         return True
 
     # Logging.
@@ -165,12 +180,18 @@ class Trainer:
 
     # The loop.
 
-    def _act(self, obs, state):
+    def _act(self, observations, state):
+        """Actions for a list of observations (one per environment) and the new policy state."""
+        size = self.env.num_actions
         if self.replay.num_steps < self.prefill or self.replay.num_episodes == 0:
-            return _one_hot(self._rng.integers(self.env.num_actions), self.env.num_actions), None
-        batch = {"image": obs["image"][None], "is_first": np.array([obs["is_first"]])}
-        action, state = self.agent.policy(batch, state, training=True)
-        return action[0], state
+            return [_one_hot(self._rng.integers(size), size) for _ in observations], None
+        return self.agent.policy(self._obs_batch(observations), state, training=True)
+
+    def _obs_batch(self, observations):
+        keys = self.agent.world_model.obs_keys
+        batch = {k: np.stack([np.asarray(o[k]) for o in observations]) for k in keys}
+        batch["is_first"] = np.array([o["is_first"] for o in observations])
+        return batch
 
     def train_once(self):
         """Runs `train_steps` gradient steps on replay batches; returns the last metrics."""
@@ -187,8 +208,7 @@ class Trainer:
         for _ in range(episodes or self.eval_episodes):
             obs, state, total = self.eval_env.reset(), None, 0.0
             while not obs["is_last"]:
-                batch = {"image": obs["image"][None], "is_first": np.array([obs["is_first"]])}
-                action, state = self.agent.policy(batch, state, training=False)
+                action, state = self.agent.policy(self._obs_batch([obs]), state, training=False)
                 obs = self.eval_env.step(action[0])
                 total += float(obs["reward"])
             returns.append(total)
@@ -212,35 +232,74 @@ class Trainer:
         )
 
     def run(self, steps):
-        """Trains until `steps` environment steps in total (counting resumed ones)."""
-        obs, state, episode_return, start = self.env.reset(), None, 0.0, time.time()
-        self.replay.add(obs, np.zeros(self.env.num_actions, np.float32))
-        while self.step < steps:
-            action, state = self._act(obs, state)
-            obs = self.env.step(action)
-            self.replay.add(obs, action)
-            episode_return += float(obs["reward"])
-            self.step += 1
-            if obs["is_last"]:
-                self.episodes += 1
-                self._log({"episode/return": episode_return, "episode/count": self.episodes})
-                obs, state, episode_return = self.env.reset(), None, 0.0
-                self.replay.add(obs, np.zeros(self.env.num_actions, np.float32))
-            ready = self.replay.num_steps >= self.prefill and self.replay.num_episodes > 0
-            if ready and self.step % self.train_every == 0:
-                self.train_once()
-            if self._metrics and self.step % self.log_every == 0:
-                scalars = {f"train/{k}": float(np.mean(v)) for k, v in self._metrics.items()}
-                scalars["train/fps"] = self.log_every / max(time.time() - start, 1e-9)
-                self._log(scalars)
-                self._metrics, start = {}, time.time()
-            if ready and self.step % self.eval_every == 0:
-                self._log({"eval/return": self.evaluate()})
-                self.write_video()
-                if self.eval_env is self.env:  # evaluation ended the training episode
-                    obs, state, episode_return = self.env.reset(), None, 0.0
-                    self.replay.add(obs, np.zeros(self.env.num_actions, np.float32))
-            if self.step % self.checkpoint_every == 0:
-                self.save()
-        self.save()
+        """Trains until `steps` environment steps in total (counting resumed ones).
+
+        When the loop stops, also by Ctrl-C or SIGTERM (a kill), the unfinished episode is
+        written to the replay and a checkpoint is saved, so a new `Trainer` on the same `logdir`
+        resumes at the step where this one stopped without losing played steps (SIGKILL cannot
+        be caught: it loses the steps since the last checkpoint).
+        """
+        restore_handler = _raise_on_sigterm()
+        try:
+            self._run(steps)
+        finally:
+            self.replay.flush()
+            self.save()
+            restore_handler()
         return self
+
+    def _run(self, steps):
+        # The policy state stays batched over the environments; an observation with `is_first`
+        # resets its row inside `DreamerV2.policy`.
+        observations = [self._reset(i) for i in range(len(self.envs))]
+        returns, state, start = [0.0] * len(self.envs), None, time.time()
+        while self.step < steps:
+            actions, state = self._act(observations, state)
+            for i, env in enumerate(self.envs):
+                obs = env.step(actions[i])
+                self.replay.add(obs, actions[i], worker=i)
+                returns[i] += float(obs["reward"])
+                self.step += 1
+                if obs["is_last"]:
+                    self.episodes += 1
+                    self._log({"episode/return": returns[i], "episode/count": self.episodes})
+                    obs, returns[i] = self._reset(i), 0.0
+                observations[i] = obs
+                ready = self.replay.num_steps >= self.prefill and self.replay.num_episodes > 0
+                if ready and self.step % self.train_every == 0:
+                    self.train_once()
+                if self._metrics and self.step % self.log_every == 0:
+                    scalars = {f"train/{k}": float(np.mean(v)) for k, v in self._metrics.items()}
+                    scalars["train/fps"] = self.log_every / max(time.time() - start, 1e-9)
+                    self._log(scalars)
+                    self._metrics, start = {}, time.time()
+                if ready and self.step % self.eval_every == 0:
+                    self._log({"eval/return": self.evaluate()})
+                    if self.agent.world_model.image_keys:
+                        self.write_video()
+                    if self.eval_env is self.env:  # evaluation ended the training episode
+                        observations[0], returns[0] = self._reset(0), 0.0
+                if self.step % self.checkpoint_every == 0:
+                    self.save()
+                if self.step >= steps:
+                    break
+
+    def _reset(self, index):
+        obs = self.envs[index].reset()
+        self.replay.add(obs, np.zeros(self.env.num_actions, np.float32), worker=index)
+        return obs
+
+
+def _raise_on_sigterm():
+    """Makes SIGTERM raise `SystemExit` (so `finally` blocks run); returns the undo function."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum, frame):
+        raise SystemExit(f"stopped by signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    return lambda: signal.signal(signal.SIGTERM, previous)

@@ -3,39 +3,78 @@
 import keras
 from keras import ops
 
-from keras_suite.layers import CategoricalRSSM, ConvDecoder, ConvEncoder, GaussianRSSM, MLPHead
+from keras_suite.layers import (
+    CategoricalRSSM,
+    ConvDecoder,
+    ConvEncoder,
+    GaussianRSSM,
+    MLPEncoder,
+    MLPHead,
+)
 
 
-def preprocess(data, reward_transform="tanh"):
-    """Turns a replay batch into model inputs: images in [-0.5, 0.5], transformed rewards,
-    float `is_first`, and the discount target `1 - is_terminal`."""
+def preprocess(data, reward_transform="tanh", image_keys=("image",), vector_keys=()):
+    """Turns a replay batch into model inputs: images (uint8) in [-0.5, 0.5], vectors as
+    float32, transformed rewards, float `is_first`, and the discount target `1 - is_terminal`."""
     if reward_transform not in ("tanh", "identity"):
         raise ValueError(
             '`reward_transform` must be "tanh" or "identity". '
             f"Received: reward_transform={reward_transform!r}"
         )
     reward = ops.cast(data["reward"], "float32")
-    return {
-        "image": ops.cast(data["image"], "float32") / 255.0 - 0.5,
+    inputs = {
         "action": ops.cast(data["action"], "float32"),
         "reward": ops.tanh(reward) if reward_transform == "tanh" else reward,
         "is_first": ops.cast(data["is_first"], "float32"),
         "discount": 1.0 - ops.cast(data["is_terminal"], "float32"),
     }
+    for key in image_keys:
+        inputs[key] = ops.cast(data[key], "float32") / 255.0 - 0.5
+    for key in vector_keys:
+        inputs[key] = ops.cast(data[key], "float32")
+    return inputs
+
+
+def observation_shapes(obs_shape):
+    """`obs_shape` as a dict from observation key to shape: a bare shape is the `image` key.
+
+    Rank-3 shapes are images, which must be (64, 64, channels); rank-1 shapes are vectors.
+    """
+    if isinstance(obs_shape, dict):
+        shapes = {str(k): tuple(int(d) for d in v) for k, v in obs_shape.items()}
+    else:
+        shapes = {"image": tuple(obs_shape)}
+    for key, shape in shapes.items():
+        if not (len(shape) == 1 or (len(shape) == 3 and shape[:2] == (64, 64))):
+            raise ValueError(
+                "`obs_shape` must map each observation key to an image shape (64, 64, channels) "
+                f"or a vector shape (size,). Received: obs_shape={obs_shape} (key {key!r})"
+            )
+    if not shapes or any(k in ("action", "reward", "is_first", "is_terminal") for k in shapes):
+        raise ValueError(
+            "`obs_shape` needs at least one observation key, none of them named action, "
+            f"reward, is_first or is_terminal. Received: obs_shape={obs_shape}"
+        )
+    return shapes
 
 
 @keras.saving.register_keras_serializable(package="keras_suite")
 class WorldModel(keras.Model):
     """The DreamerV2 world model, trainable on its own with `model.fit`.
 
-    Encodes 64x64 images with `ConvEncoder`, filters them with a `CategoricalRSSM` (or a
-    `GaussianRSSM`), and reconstructs images (`ConvDecoder`, unit-variance Gaussian, i.e. summed
-    squared error), rewards (MSE) and episode continuation (Bernoulli) from the model features.
-    The loss is `image + reward + discount_scale * discount + kl_scale * KL`, the KL balanced as
-    in `keras_suite.losses.kl_balancing` (Hafner et al., 2021).
+    Encodes 64x64 images with `ConvEncoder` and vector observations with `MLPEncoder` (as
+    DreamerV2 does for image and vector keys), filters the concatenated embeddings with a
+    `CategoricalRSSM` (or a `GaussianRSSM`), and reconstructs the observations (`ConvDecoder` for
+    images, an `MLPHead` for vectors; unit-variance Gaussians, i.e. summed squared errors),
+    rewards (MSE) and episode continuation (Bernoulli) from the model features. The loss is
+    `image + vector + reward + discount_scale * discount + kl_scale * KL`, the KL balanced as in
+    `keras_suite.losses.kl_balancing` (Hafner et al., 2021).
 
     Args:
-        obs_shape: the image shape, (64, 64, channels).
+        obs_shape: the image shape (64, 64, channels) of the `image` key, or a dict from
+            observation key to shape: (64, 64, channels) for images (several are stacked along
+            channels) and (size,) for vectors (several are concatenated), e.g.
+            `{"vector": (4,)}` for CartPole's state.
         num_actions: size of the action vectors.
         depth, deter_size, stoch_size, num_classes, hidden_size: encoder/decoder depth and RSSM
             sizes.
@@ -48,14 +87,14 @@ class WorldModel(keras.Model):
         **kwargs: base model arguments (`name`).
 
     Call arguments:
-        data: a dict with `image` (uint8, (batch, time, *obs_shape)), `action` (batch, time,
-            num_actions; the action that led to each frame), `reward`, `is_first` and
-            `is_terminal` (batch, time).
+        data: a dict with the observation keys (images uint8 (batch, time, 64, 64, channels),
+            vectors float (batch, time, size)), `action` (batch, time, num_actions; the action
+            that led to each frame), `reward`, `is_first` and `is_terminal` (batch, time).
 
     Returns:
-        A dict with `features`, `image` (the reconstruction in [-0.5, 0.5]), `reward`, and
-        `discount` (the continuation probability); the latents take their most likely class
-        unless `training`.
+        A dict with `features`, the reconstruction of every observation key (images in
+        [-0.5, 0.5]), `reward`, and `discount` (the continuation probability); the latents take
+        their most likely class unless `training`.
 
     Example:
 
@@ -90,11 +129,8 @@ class WorldModel(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        obs_shape = tuple(obs_shape)
-        if len(obs_shape) != 3 or obs_shape[:2] != (64, 64):
-            raise ValueError(
-                f"`obs_shape` must be (64, 64, channels). Received: obs_shape={obs_shape}"
-            )
+        shapes = observation_shapes(obs_shape)
+        obs_shape = shapes if isinstance(obs_shape, dict) else shapes["image"]
         if latent not in ("categorical", "gaussian"):
             raise ValueError(
                 f'`latent` must be "categorical" or "gaussian". Received: latent={latent!r}'
@@ -117,14 +153,25 @@ class WorldModel(keras.Model):
         self.learning_rate = learning_rate
         self.clip_grad = clip_grad
         self.seed = seed
-        self.encoder = ConvEncoder(depth, name="encoder")
+        self.obs_shapes = shapes
+        self.image_keys = tuple(sorted(k for k, v in shapes.items() if len(v) == 3))
+        self.vector_keys = tuple(sorted(k for k, v in shapes.items() if len(v) == 1))
+        channels = sum(shapes[k][-1] for k in self.image_keys)
+        self.vector_size = sum(shapes[k][0] for k in self.vector_keys)
+        self.encoder = ConvEncoder(depth, name="encoder") if self.image_keys else None
+        self.mlp_encoder = None
+        if self.vector_keys:
+            self.mlp_encoder = MLPEncoder(mlp_units, mlp_layers, name="mlp_encoder")
         if latent == "categorical":
             self.rssm = CategoricalRSSM(
                 deter_size, stoch_size, num_classes, hidden_size, seed=seed, name="rssm"
             )
         else:
             self.rssm = GaussianRSSM(deter_size, stoch_size, hidden_size, seed=seed, name="rssm")
-        self.decoder = ConvDecoder(obs_shape[-1], depth, name="decoder")
+        self.decoder = ConvDecoder(channels, depth, name="decoder") if self.image_keys else None
+        self.mlp_decoder = None
+        if self.vector_keys:
+            self.mlp_decoder = MLPHead(self.vector_size, mlp_units, mlp_layers, name="mlp_decoder")
         self.reward_head = MLPHead(None, mlp_units, mlp_layers, name="reward_head")
         self.discount_head = MLPHead(None, mlp_units, mlp_layers, name="discount_head")
         self.build()
@@ -132,12 +179,19 @@ class WorldModel(keras.Model):
     def build(self, input_shape=None):
         if self.built:
             return
-        self.encoder.build((None,) + self.obs_shape)
-        embed_dim = self.encoder.compute_output_shape((None,) + self.obs_shape)[-1]
+        embed_dim = 0
+        if self.encoder is not None:
+            image_shape = (None, 64, 64, self.decoder.channels)
+            self.encoder.build(image_shape)
+            embed_dim += self.encoder.compute_output_shape(image_shape)[-1]
+        if self.mlp_encoder is not None:
+            self.mlp_encoder.build((None, self.vector_size))
+            embed_dim += self.mlp_encoder.units
         self.rssm.build((None, None, embed_dim), (None, None, self.num_actions))
         feature_shape = (None, self.rssm.feature_size)
-        for layer in (self.decoder, self.reward_head, self.discount_head):
-            layer.build(feature_shape)
+        for layer in (self.decoder, self.mlp_decoder, self.reward_head, self.discount_head):
+            if layer is not None:
+                layer.build(feature_shape)
         self.built = True
 
     def compile(self, optimizer=None, **kwargs):
@@ -147,17 +201,63 @@ class WorldModel(keras.Model):
         super().compile(optimizer=optimizer, **kwargs)
         self.optimizer.build(self.trainable_variables)
 
+    @property
+    def obs_keys(self):
+        """The observation keys: image keys, then vector keys."""
+        return self.image_keys + self.vector_keys
+
+    def preprocess(self, data):
+        """`preprocess` with this model's observation keys and reward transform."""
+        return preprocess(data, self.reward_transform, self.image_keys, self.vector_keys)
+
+    def embed(self, inputs):
+        """Embeds the preprocessed observations in `inputs` (any leading axes): the image keys
+        stacked along channels through the conv encoder, the vector keys concatenated through the
+        MLP encoder, the two embeddings concatenated."""
+        parts = []
+        if self.image_keys:
+            parts.append(self.encoder(_concat([inputs[k] for k in self.image_keys])))
+        if self.vector_keys:
+            parts.append(self.mlp_encoder(_concat([inputs[k] for k in self.vector_keys])))
+        return _concat(parts)
+
+    def decode(self, features):
+        """The reconstruction of every observation key from model `features`."""
+        outputs = {}
+        for keys, decoder in (
+            (self.image_keys, self.decoder),
+            (self.vector_keys, self.mlp_decoder),
+        ):
+            if not keys:
+                continue
+            decoded = decoder(features)
+            start = 0
+            for key in keys:
+                size = self.obs_shapes[key][-1]
+                outputs[key] = decoded[..., start : start + size]
+                start += size
+        return outputs
+
     def observe(self, inputs, sample=True):
         """Posterior and prior states of preprocessed `inputs` (see `preprocess`)."""
-        embed = self.encoder(inputs["image"])
+        embed = self.embed(inputs)
         return self.rssm.observe(embed, inputs["action"], inputs["is_first"], sample=sample)
 
     def compute_losses(self, inputs, sample=True):
         """The world-model losses of preprocessed `inputs`; returns (loss, metrics, posterior)."""
         posterior, prior = self.observe(inputs, sample)
         features = self.rssm.features(posterior)
-        error = ops.cast(self.decoder(features), "float32") - inputs["image"]
-        image_loss = ops.mean(0.5 * ops.sum(error**2, axis=(-3, -2, -1)))
+        obs_loss, metrics = 0.0, {}
+        if self.image_keys:
+            target = _concat([inputs[k] for k in self.image_keys])
+            error = ops.cast(self.decoder(features), "float32") - target
+            metrics["image_loss"] = ops.mean(0.5 * ops.sum(error**2, axis=(-3, -2, -1)))
+            obs_loss = obs_loss + metrics["image_loss"]
+        if self.vector_keys:
+            target = _concat([inputs[k] for k in self.vector_keys])
+            error = ops.cast(self.mlp_decoder(features), "float32") - target
+            metrics["vector_loss"] = ops.mean(0.5 * ops.sum(error**2, axis=-1))
+            obs_loss = obs_loss + metrics["vector_loss"]
         reward = ops.cast(self.reward_head(features), "float32")
         reward_loss = ops.mean(0.5 * (reward - inputs["reward"]) ** 2)
         logits = ops.cast(self.discount_head(features), "float32")
@@ -165,14 +265,10 @@ class WorldModel(keras.Model):
             ops.binary_crossentropy(inputs["discount"], logits, from_logits=True)
         )
         kl = self.rssm.kl_loss(posterior, prior, self.kl_balance, self.free_nats)
-        loss = image_loss + reward_loss + self.discount_scale * discount_loss + self.kl_scale * kl
-        metrics = {
-            "model_loss": loss,
-            "image_loss": image_loss,
-            "reward_loss": reward_loss,
-            "discount_loss": discount_loss,
-            "kl": kl,
-        }
+        loss = obs_loss + reward_loss + self.discount_scale * discount_loss + self.kl_scale * kl
+        metrics = dict(
+            metrics, model_loss=loss, reward_loss=reward_loss, discount_loss=discount_loss, kl=kl
+        )
         return loss, metrics, posterior
 
     def train_step(self, data):
@@ -180,7 +276,7 @@ class WorldModel(keras.Model):
 
         if isinstance(data, tuple):  # `train_on_batch(x)` passes (x, None, None)
             data = data[0]
-        inputs = preprocess(data, self.reward_transform)
+        inputs = self.preprocess(data)
         with tf.GradientTape() as tape:
             loss, metrics, _ = self.compute_losses(inputs)
         grads = tape.gradient(loss, self.trainable_variables)
@@ -188,19 +284,19 @@ class WorldModel(keras.Model):
         return dict(metrics, loss=loss)
 
     def test_step(self, data):
-        loss, metrics, _ = self.compute_losses(preprocess(data, self.reward_transform))
+        loss, metrics, _ = self.compute_losses(self.preprocess(data))
         return dict(metrics, loss=loss)
 
     def call(self, data, training=False):
-        inputs = preprocess(data, self.reward_transform)
+        inputs = self.preprocess(data)
         posterior, _ = self.observe(inputs, sample=bool(training))
         features = self.rssm.features(posterior)
-        return {
-            "features": features,
-            "image": self.decoder(features),
-            "reward": self.reward_head(features),
-            "discount": ops.sigmoid(self.discount_head(features)),
-        }
+        return dict(
+            self.decode(features),
+            features=features,
+            reward=self.reward_head(features),
+            discount=ops.sigmoid(self.discount_head(features)),
+        )
 
     def video_prediction(self, data, context=5):
         """Open-loop prediction: observes `context` frames, imagines the rest from the actions.
@@ -210,9 +306,15 @@ class WorldModel(keras.Model):
             context: number of observed frames.
 
         Returns:
-            `(truth, prediction)` as uint8 arrays of shape (batch, time, *obs_shape).
+            `(truth, prediction)` as uint8 arrays of shape (batch, time, 64, 64, channels), the
+            image keys stacked along channels.
         """
-        inputs = preprocess(data, self.reward_transform)
+        if not self.image_keys:
+            raise ValueError(
+                "`video_prediction` needs image observations, but this model has only vector "
+                f"ones. Received: obs_shape={self.obs_shape}"
+            )
+        inputs = self.preprocess(data)
         observed = {k: v[:, :context] for k, v in inputs.items()}
         posterior, _ = self.observe(observed, sample=False)
         start = {k: v[:, -1] for k, v in posterior.items()}
@@ -221,7 +323,7 @@ class WorldModel(keras.Model):
             [self.rssm.features(posterior), self.rssm.features(imagined)], axis=1
         )
         prediction = ops.clip(ops.cast(self.decoder(features), "float32") + 0.5, 0.0, 1.0)
-        truth = ops.cast(data["image"], "uint8")
+        truth = ops.cast(_concat([data[k] for k in self.image_keys]), "uint8")
         return truth, ops.cast(ops.round(prediction * 255.0), "uint8")
 
     def get_config(self):
@@ -246,3 +348,7 @@ class WorldModel(keras.Model):
             clip_grad=self.clip_grad,
             seed=self.seed,
         )
+
+
+def _concat(tensors):
+    return tensors[0] if len(tensors) == 1 else ops.concatenate(tensors, axis=-1)

@@ -106,6 +106,28 @@ class DreamerV2Test(TestCase):
         self.assertAllClose(restored(data)["image"], agent(data)["image"], atol=1e-5)
 
     @pytest.mark.slow
+    def test_vector_observations_train_and_round_trip(self):
+        keras.utils.set_random_seed(0)
+        agent = DreamerV2(obs_shape={"vector": (4,)}, num_actions=3, **SMALL)
+        agent.compile(run_eagerly=True)  # tracing the graph costs more than these few steps
+        rng = np.random.default_rng(2)
+        data = _batch()
+        del data["image"]
+        # A smooth, learnable state sequence (a CartPole-like state vector).
+        data["vector"] = np.cumsum(rng.normal(size=(2, 4, 4)), axis=1).astype("float32") * 0.1
+        losses = [agent.train_on_batch(data, return_dict=True)["vector_loss"] for _ in range(6)]
+        self.assertLess(losses[-1], losses[0])
+        restored = self.run_model_saving_test(agent, (data,), atol=1e-5)
+        self.assertEqual(restored.world_model.obs_shapes, {"vector": (4,)})
+        obs = {"vector": data["vector"][:, 0], "is_first": np.ones(2)}
+        greedy, state = agent.policy(obs)
+        self.assertAllClose(restored.policy(obs)[0], greedy)
+        features = agent.rssm.features(state[0])
+        self.assertAllEqual(np.argmax(greedy, -1), np.argmax(agent.actor_critic(features), -1))
+        with self.assertRaisesRegex(ValueError, "vector"):
+            agent.policy({"image": np.zeros((2, 64, 64, 1), "uint8"), "is_first": np.ones(2)})
+
+    @pytest.mark.slow
     def test_continuous_actions_use_dynamics_backprop(self):
         agent = DreamerV2(num_actions=2, continuous_actions=True, **SMALL)
         self.assertEqual(agent.actor_critic.actor_grad, "dynamics")

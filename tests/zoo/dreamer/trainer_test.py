@@ -87,7 +87,81 @@ def test_train_checkpoint_and_exact_resume(tmp_path):
         resumed_agent.variables + resumed_agent.optimizer_variables,
     ):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    # The replay sampler's RNG is restored too: the next sampled batch is the same.
+    expected, batch = trainer.replay.sample_batch(), resumed.replay.sample_batch()
+    assert sorted(batch) == sorted(expected)
+    for key in expected:
+        np.testing.assert_array_equal(batch[key], expected[key])
     assert resumed.run(50).updates == 3
+
+
+class _KilledEnv(_BlinkEnv):
+    """Raises KeyboardInterrupt (as Ctrl-C would) at step `kill_at` of the run."""
+
+    def __init__(self, kill_at):
+        super().__init__(length=12)
+        self.kill_at, self.steps = kill_at, 0
+
+    def step(self, action):
+        self.steps += 1
+        if self.steps == self.kill_at:
+            raise KeyboardInterrupt
+        return super().step(action)
+
+
+def test_kill_writes_unfinished_episode_and_checkpoint(tmp_path):
+    loop = dict(LOOP, prefill=1000, checkpoint_every=1000)  # no training, no periodic saves
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(_agent(), _KilledEnv(kill_at=18), tmp_path, **loop).run(100)
+    # 17 steps were played: one finished episode (13 frames) and 5 steps of the next (6 frames).
+    lengths = sorted(int(name[:-4].rsplit("-", 1)[1]) for name in os.listdir(tmp_path / "replay"))
+    assert lengths == [6, 13]
+    resumed = Trainer(_agent(), _BlinkEnv(), tmp_path, **loop)
+    assert (resumed.step, resumed.episodes, resumed.replay.num_steps) == (17, 1, 19)
+
+
+@pytest.mark.slow
+def test_several_environments_stepped_together(tmp_path):
+    envs = [_BlinkEnv(length=12), _BlinkEnv(length=7)]
+    loop = dict(LOOP, eval_every=1000)
+    trainer = Trainer(_agent(), envs, tmp_path, **loop).run(60)
+    # 30 steps each: the 12-step env ends 2 episodes, the 7-step one 4; acting is batched.
+    assert (trainer.step, trainer.episodes) == (60, 6)
+    lengths = sorted(int(n[:-4].rsplit("-", 1)[1]) for n in os.listdir(tmp_path / "replay"))
+    # Finished episodes hold length + 1 frames; `run` wrote the unfinished ones at the end.
+    assert lengths == [3, 7, 8, 8, 8, 8, 13, 13]
+    assert trainer.updates == 4  # every 10 steps once 20 are in the replay
+    with pytest.raises(ValueError, match="same number of actions"):
+        other = _BlinkEnv()
+        other.num_actions = 3
+        Trainer(_agent(), [_BlinkEnv(), other], tmp_path / "other", **loop)
+
+
+@pytest.mark.slow
+def test_vector_observations_gym_cartpole(tmp_path):
+    from keras_suite.envs import GymAdapter
+
+    env = GymAdapter("CartPole-v1", seed=0)
+    agent = DreamerV2(
+        obs_shape={"vector": (4,)},
+        num_actions=2,
+        deter_size=8,
+        stoch_size=2,
+        num_classes=3,
+        hidden_size=8,
+        mlp_units=8,
+        mlp_layers=1,
+        horizon=3,
+        seed=0,
+    )
+    agent.compile(run_eagerly=True)
+    trainer = Trainer(agent, env, tmp_path, **LOOP).run(60)
+    assert trainer.updates >= 1  # trains once a random episode has ended
+    batch = trainer.replay.sample_batch()
+    assert batch["vector"].shape == (2, 5, 4) and "image" not in batch
+    rows = [json.loads(line) for line in open(tmp_path / "metrics.jsonl")]
+    assert any(np.isfinite(r.get("train/vector_loss", np.nan)) for r in rows)
+    assert any(np.isfinite(r.get("eval/return", np.nan)) for r in rows)  # no video: no images
 
 
 def test_checkpoint_from_another_config_is_refused(tmp_path):

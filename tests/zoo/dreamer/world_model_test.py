@@ -76,6 +76,45 @@ class WorldModelTest(TestCase):
         self.assertLess(history.history["image_loss"][-1], history.history["image_loss"][0])
 
 
+class VectorWorldModelTest(TestCase):
+    def test_vector_and_mixed_losses_match_reference(self):
+        rng = np.random.default_rng(4)
+        data = _batch()
+        data["vector"] = rng.normal(size=(2, 6, 5)).astype("float32")
+        for obs_shape in ({"vector": (5,)}, {"image": (64, 64, 1), "vector": (5,)}):
+            model = WorldModel(obs_shape=obs_shape, num_actions=3, **SMALL)
+            self.assertEqual(model.encoder is None, "image" not in obs_shape)
+            inputs = {k: tf.constant(v) for k, v in model.preprocess(data).items()}
+            loss, metrics, posterior = model.compute_losses(inputs, sample=False)
+            features = np.asarray(model.rssm.features(posterior))
+            # The MLP encoder's embedding is the last of the concatenated embeddings.
+            h = data["vector"]
+            for layer in model.mlp_encoder.dense:
+                z = h @ np.asarray(layer.kernel) + np.asarray(layer.bias)
+                h = np.where(z > 0, z, np.expm1(z))
+            embed = np.asarray(model.embed(inputs))
+            self.assertAllClose(embed[..., -SMALL["mlp_units"] :], h, atol=1e-5)
+            recon = np.asarray(model.mlp_decoder(features))
+            expected = (0.5 * ((recon - data["vector"]) ** 2).sum(-1)).mean()
+            self.assertAllClose(metrics["vector_loss"], expected, rtol=1e-4, atol=1e-5)
+            self.assertEqual("image_loss" in metrics, "image" in obs_shape)
+            others = metrics["reward_loss"] + 5.0 * metrics["discount_loss"] + 0.1 * metrics["kl"]
+            total = expected + metrics.get("image_loss", 0.0) + others
+            self.assertAllClose(loss, total, rtol=1e-4, atol=1e-4)
+        outputs = model(data)
+        self.assertEqual(tuple(outputs["vector"].shape), (2, 6, 5))
+        self.assertEqual(tuple(outputs["image"].shape), (2, 6, 64, 64, 1))
+
+    def test_vector_only_errors(self):
+        model = WorldModel(obs_shape={"vector": (5,)}, num_actions=3, **SMALL)
+        with self.assertRaisesRegex(ValueError, "needs image observations"):
+            model.video_prediction(_batch())
+        with self.assertRaisesRegex(ValueError, "obs_shape"):
+            WorldModel(obs_shape={"vector": (5, 2)}, num_actions=3, **SMALL)
+        with self.assertRaisesRegex(ValueError, "obs_shape"):
+            WorldModel(obs_shape={"reward": (1,)}, num_actions=3, **SMALL)
+
+
 def _preprocessed(data):
     from keras_suite.zoo.dreamer.world_model import preprocess
 
