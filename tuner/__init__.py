@@ -12,5 +12,5 @@ from keras_suite.tuner.ensemble import build_ensemble
 from keras_suite.tuner.lineage import lineage_records, plot_lineage, plot_objective, results_table
 from keras_suite.tuner.model_search import ModelSearch
 from keras_suite.tuner.model_search_oracle import ModelSearchOracle
-from keras_suite.tuner.weight_sharing import share_weights
+from keras_suite.tuner.weight_sharing import align_blocks, share_weights
 from keras_suite.tuner.weighted_average import WeightedAverage

@@ -14,7 +14,7 @@ from keras_suite.tuner.block_registry import build_tower, resolve_blocks, transi
 from keras_suite.tuner.distillation_loss import DistillationLoss, LabelWeightSchedule
 from keras_suite.tuner.ensemble import build_ensemble
 from keras_suite.tuner.model_search_oracle import ModelSearchOracle
-from keras_suite.tuner.weight_sharing import share_weights
+from keras_suite.tuner.weight_sharing import align_blocks, share_weights
 
 MODEL_FILE = "model.keras"
 SHARING_FILE = "weight_sharing.json"
@@ -186,7 +186,14 @@ class ModelSearch(keras_tuner.Tuner):
                 )
                 metrics["num_shared_layers"] = float(len(shared))
                 with open(os.path.join(trial_dir, SHARING_FILE), "w") as f:
-                    json.dump({"parent_trial_id": values["parent_trial_id"], "layers": shared}, f)
+                    json.dump(
+                        {
+                            "parent_trial_id": values["parent_trial_id"],
+                            "architecture": json.loads(values["architecture"]),
+                            "layers": shared,
+                        },
+                        f,
+                    )
         metrics["num_params"] = float(model.count_params())
         bad = {name: value for name, value in metrics.items() if not math.isfinite(value)}
         if bad:
@@ -259,7 +266,11 @@ class ModelSearch(keras_tuner.Tuner):
             self.project_dir, f"trial_{values['parent_trial_id']}", MODEL_FILE
         )
         if values["weight_sharing"] and os.path.exists(parent_path):
-            shared = share_weights(keras.saving.load_model(parent_path, compile=False), model)
+            shared = share_weights(
+                keras.saving.load_model(parent_path, compile=False),
+                model,
+                self._block_map(values["parent_trial_id"], json.loads(values["architecture"])),
+            )
         fit_kwargs = dict(fit_kwargs)
         callbacks = list(fit_kwargs.pop("callbacks", None) or []) + [
             keras.callbacks.TerminateOnNaN()
@@ -294,6 +305,16 @@ class ModelSearch(keras_tuner.Tuner):
         )
         metrics = {k: float(v[-1]) for k, v in history.history.items()}
         return model, metrics, shared
+
+    def _block_map(self, parent_trial_id, architecture):
+        path = os.path.join(self.project_dir, f"trial_{parent_trial_id}", SHARING_FILE)
+        if not os.path.exists(path):
+            return None
+        with open(path) as f:
+            parent_architecture = json.load(f).get("architecture")
+        if parent_architecture is None:
+            return None
+        return align_blocks(parent_architecture, architecture)
 
     def _run_ensemble(self, values, x, y, validation_data, fit_kwargs):
         model = self._load_members(json.loads(values["members"]), "ensemble", values)

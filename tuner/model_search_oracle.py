@@ -12,6 +12,7 @@ from keras_suite.tuner.ensemble import ENSEMBLE_METHODS
 TRIAL_TYPES = ("search", "ensemble", "distillation")
 SINGLE_MODEL_TYPES = ("search", "distillation")
 NO_PARENT = "none"
+PARENT_SELECTIONS = ("rank", "uniform")
 _MAX_ATTEMPTS = 50
 
 
@@ -21,13 +22,16 @@ class ModelSearchOracle(keras_tuner.Oracle):
     Model Search is an adaptive, greedy, incremental architecture search. Each trial is one of:
 
     - `"search"`: an `architecture` (a JSON list of block names, input to output). The first
-      `num_initial_trials` are random; later ones take one trial at random from the current top
-      `beam_size` completed trials (`parent_trial_id`) and mutate it by exactly one step: add one
+      `num_initial_trials` are random; later ones take one trial from the current top
+      `beam_size` completed trials (`parent_trial_id`; by default the best is the likeliest,
+      see `parent_selection`) and mutate it by exactly one step: add one
       block (with probability `increase_complexity_probability`, while the depth bound allows)
       or replace one block. The depth bound starts at `min_depth + 1` and grows by one every
-      `depth_growth_every` completed single-model trials, up to `max_depth`. Training
-      hyper-parameters (`learning_rate`, `optimizer`, `dropout`) are inherited and one of them
-      is resampled with probability `mutate_training_probability`.
+      `depth_growth_every` completed single-model trials, up to `max_depth`. With probability
+      `mutate_training_probability` the step changes the training technique instead: the child
+      keeps the parent's architecture (and so, with weight sharing, all its trained weights)
+      and changes one of `learning_rate`, `optimizer` or `dropout`. Otherwise the training
+      technique is inherited. The random first trials train with `initial_training`.
     - `"ensemble"` (every `ensemble_every`-th trial): `members`, the JSON list of the ids of the
       best `ensemble_width` completed single-model trials, combined by `ensemble_method`.
     - `"distillation"` (every `distillation_every`-th trial): a search trial that also learns
@@ -45,6 +49,9 @@ class ModelSearchOracle(keras_tuner.Oracle):
             `keras_tuner.Objective`). Defaults to `"val_loss"`.
         max_trials: the number of trials.
         beam_size: how many of the best completed trials may be mutated.
+        parent_selection: how the parent is drawn from the beam: `"rank"` (each trial half as
+            likely as the one ranked just above it, so the search stays greedy while the beam
+            keeps it exploring) or `"uniform"`.
         increase_complexity_probability: the probability that a mutation adds a block rather
             than replacing one.
         min_depth: the fewest blocks in an architecture.
@@ -60,8 +67,13 @@ class ModelSearchOracle(keras_tuner.Oracle):
             teacher to the labels over training) or `"balanced"` (half and half).
         distillation_temperature: the softening temperature of distillation.
         weight_sharing: whether a child starts from its parent's weights where they fit.
-        mutate_training_probability: the probability that a mutation also changes one training
-            hyper-parameter.
+        mutate_training_probability: the probability that a mutation changes one training
+            hyper-parameter instead of the architecture.
+        initial_training: the training technique of the random first trials: a dict with
+            `learning_rate`, `optimizer` and `dropout` (a value missing from it takes its
+            default), or `"random"` to sample each from the searched values. Defaults to Adam at
+            the searched learning rate closest to 1e-3 (Keras' default) without dropout, the
+            usual known-good start, which the mutations then tune.
         learning_rates: the learning rates searched.
         optimizers: the optimizer names searched (`"adam"`, `"rmsprop"`, `"sgd"`).
         dropout_rates: the dropout rates (before the head) searched.
@@ -83,6 +95,7 @@ class ModelSearchOracle(keras_tuner.Oracle):
         objective="val_loss",
         max_trials=12,
         beam_size=5,
+        parent_selection="rank",
         increase_complexity_probability=0.9,
         min_depth=1,
         max_depth=6,
@@ -96,6 +109,7 @@ class ModelSearchOracle(keras_tuner.Oracle):
         distillation_temperature=2.0,
         weight_sharing=True,
         mutate_training_probability=0.3,
+        initial_training=None,
         learning_rates=(3e-4, 1e-3, 3e-3, 1e-2),
         optimizers=("adam", "rmsprop", "sgd"),
         dropout_rates=(0.0, 0.1, 0.2, 0.3),
@@ -122,6 +136,11 @@ class ModelSearchOracle(keras_tuner.Oracle):
         ):
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"`{name}` must be in [0, 1]. Received: {name}={value}")
+        if parent_selection not in PARENT_SELECTIONS:
+            raise ValueError(
+                f"`parent_selection` must be one of {PARENT_SELECTIONS}. "
+                f"Received: parent_selection={parent_selection!r}"
+            )
         if ensemble_method not in ENSEMBLE_METHODS:
             raise ValueError(
                 f"`ensemble_method` must be one of {ENSEMBLE_METHODS}. "
@@ -156,6 +175,7 @@ class ModelSearchOracle(keras_tuner.Oracle):
             **kwargs,
         )
         self.beam_size = beam_size
+        self.parent_selection = parent_selection
         self.increase_complexity_probability = float(increase_complexity_probability)
         self.min_depth = min_depth
         self.max_depth = max_depth
@@ -172,6 +192,7 @@ class ModelSearchOracle(keras_tuner.Oracle):
         self.learning_rates = [float(v) for v in learning_rates]
         self.optimizers = list(optimizers)
         self.dropout_rates = [float(v) for v in dropout_rates]
+        self.initial_training = self._check_initial_training(initial_training)
         self.block_space = None
         self.input_rank = None
         self.lineage = {}
@@ -264,6 +285,39 @@ class ModelSearchOracle(keras_tuner.Oracle):
         self.input_rank = state.get("input_rank")
         self.lineage = dict(state.get("lineage", {}))
 
+    def _check_initial_training(self, initial_training):
+        if initial_training == "random":
+            return "random"
+        if initial_training is not None and not isinstance(initial_training, dict):
+            raise ValueError(
+                "`initial_training` must be a dict of `learning_rate`, `optimizer` and `dropout`, "
+                f"or 'random'. Received: initial_training={initial_training!r}"
+            )
+        given = dict(initial_training or {})
+        unknown = sorted(set(given) - {"learning_rate", "optimizer", "dropout"})
+        if unknown:
+            raise ValueError(
+                "`initial_training` may only set `learning_rate`, `optimizer` and `dropout`. "
+                f"Received: initial_training={initial_training!r}"
+            )
+        defaults = {
+            "learning_rate": min(self.learning_rates, key=lambda v: abs(np.log(v / 1e-3))),
+            "optimizer": "adam" if "adam" in self.optimizers else self.optimizers[0],
+            "dropout": min(self.dropout_rates),
+        }
+        defaults.update(given)
+        for name, options in (
+            ("learning_rate", self.learning_rates),
+            ("optimizer", self.optimizers),
+            ("dropout", self.dropout_rates),
+        ):
+            if defaults[name] not in options:
+                raise ValueError(
+                    f"`initial_training['{name}']` must be one of the searched values {options}. "
+                    f"Received: initial_training={initial_training!r}"
+                )
+        return defaults
+
     def _is_turn(self, index, every):
         return every is not None and (index + 1) % every == 0
 
@@ -334,7 +388,7 @@ class ModelSearchOracle(keras_tuner.Oracle):
             if not beam or len(searches) < self.num_initial_trials:
                 values = self._random_search_values(rng)
             else:
-                parent = beam[rng.integers(len(beam))]
+                parent = beam[self._parent_index(len(beam), rng)]
                 values = self._mutate(parent, rng)
             if values is None:
                 continue
@@ -348,6 +402,17 @@ class ModelSearchOracle(keras_tuner.Oracle):
             if _config_key(values) not in tried:
                 return values
         return None
+
+    def parent_probabilities(self, beam_length):
+        """The probability of each beam trial (best first) to be the next parent."""
+        if self.parent_selection == "uniform":
+            weights = np.ones(beam_length)
+        else:
+            weights = 0.5 ** np.arange(beam_length)
+        return weights / weights.sum()
+
+    def _parent_index(self, beam_length, rng):
+        return int(rng.choice(beam_length, p=self.parent_probabilities(beam_length)))
 
     def _base_values(self, trial_type):
         return {
@@ -379,13 +444,15 @@ class ModelSearchOracle(keras_tuner.Oracle):
             architecture.append(name)
             rank = self._spec(name).rank_after(rank)
         values = self._base_values("search")
-        values.update(
-            architecture=json.dumps(architecture),
-            mutation="random",
-            learning_rate=self.learning_rates[rng.integers(len(self.learning_rates))],
-            optimizer=self.optimizers[rng.integers(len(self.optimizers))],
-            dropout=self.dropout_rates[rng.integers(len(self.dropout_rates))],
-        )
+        values.update(architecture=json.dumps(architecture), mutation="random")
+        if self.initial_training == "random":
+            values.update(
+                learning_rate=self.learning_rates[rng.integers(len(self.learning_rates))],
+                optimizer=self.optimizers[rng.integers(len(self.optimizers))],
+                dropout=self.dropout_rates[rng.integers(len(self.dropout_rates))],
+            )
+        else:
+            values.update(self.initial_training)
         return values
 
     def one_step_mutations(self, architecture):
@@ -413,34 +480,47 @@ class ModelSearchOracle(keras_tuner.Oracle):
                         replaces.append((child, f"replace {old} at {position} with {name}"))
         return adds, replaces
 
+    def one_step_training_mutations(self, values):
+        """All training techniques one step from `values` (one hyper-parameter changed).
+
+        Returns:
+            A list of `(changes, description)` pairs, `changes` a one-entry dict.
+        """
+        mutations = []
+        for name, options in (
+            ("learning_rate", self.learning_rates),
+            ("optimizer", self.optimizers),
+            ("dropout", self.dropout_rates),
+        ):
+            for option in options:
+                if option != values[name]:
+                    mutations.append(({name: option}, f"{name} {values[name]} -> {option}"))
+        return mutations
+
     def _mutate(self, parent, rng):
         parent_values = parent.hyperparameters.values
-        adds, replaces = self.one_step_mutations(json.loads(parent_values["architecture"]))
-        grow = rng.random() < self.increase_complexity_probability
-        pool = (adds or replaces) if grow else (replaces or adds)
-        if not pool:
-            return None
-        architecture, description = pool[rng.integers(len(pool))]
+        architecture = json.loads(parent_values["architecture"])
         values = self._base_values("search")
         values.update(
-            architecture=json.dumps(architecture),
+            architecture=parent_values["architecture"],
             parent_trial_id=parent.trial_id,
-            mutation=description,
             learning_rate=parent_values["learning_rate"],
             optimizer=parent_values["optimizer"],
             dropout=parent_values["dropout"],
         )
         if rng.random() < self.mutate_training_probability:
-            name, options = [
-                ("learning_rate", self.learning_rates),
-                ("optimizer", self.optimizers),
-                ("dropout", self.dropout_rates),
-            ][rng.integers(3)]
-            others = [option for option in options if option != values[name]]
-            if others:
-                new = others[rng.integers(len(others))]
-                values["mutation"] += f"; {name} {values[name]} -> {new}"
-                values[name] = new
+            pool = self.one_step_training_mutations(values)
+            if pool:
+                changes, description = pool[rng.integers(len(pool))]
+                values.update(changes, mutation=description)
+                return values
+        adds, replaces = self.one_step_mutations(architecture)
+        grow = rng.random() < self.increase_complexity_probability
+        pool = (adds or replaces) if grow else (replaces or adds)
+        if not pool:
+            return None
+        architecture, description = pool[rng.integers(len(pool))]
+        values.update(architecture=json.dumps(architecture), mutation=description)
         return values
 
 

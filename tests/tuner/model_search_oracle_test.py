@@ -1,6 +1,7 @@
 import json
 
 import keras_tuner
+import numpy as np
 import pytest
 
 from keras_suite.tuner import ModelSearchOracle, get_block, registered_blocks
@@ -70,7 +71,7 @@ def test_default_twelve_trials_include_ensemble_and_distillation(tmp_path):
 def test_first_trials_are_random_and_later_ones_mutate_one_step_from_a_beam_parent(tmp_path):
     oracle = _oracle(tmp_path, max_trials=30, ensemble_every=None, distillation_every=7)
     oracle.set_block_space(*_space())
-    scores = {}
+    scores, kinds = {}, set()
     for trial in _run(oracle, 30):
         values = trial.hyperparameters.values
         index = int(trial.trial_id)
@@ -86,14 +87,16 @@ def test_first_trials_are_random_and_later_ones_mutate_one_step_from_a_beam_pare
             parent = oracle.trials[parent_id].hyperparameters.values
             child_arch = json.loads(values["architecture"])
             parent_arch = json.loads(parent["architecture"])
-            assert _edit_distance(parent_arch, child_arch) == 1
             assert len(child_arch) in (len(parent_arch), len(parent_arch) + 1)
             changed = [
                 k for k in ("learning_rate", "optimizer", "dropout") if values[k] != parent[k]
             ]
-            assert len(changed) <= 1
+            # Exactly one step: one block edit, or one training hyper-parameter changed.
+            assert _edit_distance(parent_arch, child_arch) + len(changed) == 1
             assert oracle.is_valid_architecture(child_arch)
+            kinds.add("training" if changed else "architecture")
         scores[trial.trial_id] = trial.score
+    assert kinds == {"training", "architecture"}
 
 
 def test_depth_bound_grows_with_completed_trials(tmp_path):
@@ -220,8 +223,59 @@ def test_block_space_must_fit_the_input_rank(tmp_path):
         ({"increase_complexity_probability": 1.5}, "increase_complexity_probability"),
         ({"optimizers": ["adagrad"]}, "optimizers"),
         ({"ensemble_every": 1}, "ensemble_every"),
+        ({"parent_selection": "best"}, "parent_selection"),
+        ({"initial_training": "best"}, "initial_training"),
+        ({"initial_training": {"momentum": 0.9}}, "initial_training"),
+        ({"initial_training": {"learning_rate": 0.5}}, "initial_training"),
     ],
 )
 def test_bad_arguments_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
         ModelSearchOracle(**kwargs)
+
+
+def test_first_trials_train_with_the_initial_training_technique(tmp_path):
+    oracle = _oracle(tmp_path, learning_rates=(1e-4, 2e-3, 1e-2), optimizers=("sgd", "adam"))
+    # Defaults: Adam, the learning rate closest to 1e-3 in log scale, the smallest dropout.
+    assert oracle.initial_training == {"learning_rate": 2e-3, "optimizer": "adam", "dropout": 0.0}
+    oracle.set_block_space(*_space())
+    for trial in _run(oracle, oracle.num_initial_trials):
+        values = trial.hyperparameters.values
+        assert (values["learning_rate"], values["optimizer"], values["dropout"]) == (
+            2e-3,
+            "adam",
+            0.0,
+        )
+    given = _oracle(tmp_path / "given", initial_training={"optimizer": "sgd", "dropout": 0.2})
+    assert given.initial_training == {"learning_rate": 1e-3, "optimizer": "sgd", "dropout": 0.2}
+    sampled = _oracle(tmp_path / "sampled", initial_training="random", max_trials=30)
+    sampled.set_block_space(*_space())
+    sampled.num_initial_trials = 30
+    techniques = {
+        (v["learning_rate"], v["optimizer"], v["dropout"])
+        for v in (t.hyperparameters.values for t in _run(sampled, 30))
+        if v["trial_type"] == "search"
+    }
+    assert len(techniques) > 5
+
+
+def test_one_step_training_mutations_change_exactly_one_value(tmp_path):
+    oracle = _oracle(tmp_path, learning_rates=(1e-3, 1e-2), optimizers=("adam", "sgd"))
+    values = {"learning_rate": 1e-3, "optimizer": "adam", "dropout": 0.1}
+    mutations = oracle.one_step_training_mutations(values)
+    expected = [("learning_rate", 1e-2), ("optimizer", "sgd")] + [
+        ("dropout", d) for d in (0.0, 0.2, 0.3)
+    ]
+    assert [next(iter(c.items())) for c, _ in mutations] == expected
+    assert mutations[0][1] == "learning_rate 0.001 -> 0.01"
+
+
+def test_rank_parent_selection_halves_with_each_rank(tmp_path):
+    oracle = _oracle(tmp_path)
+    np.testing.assert_allclose(oracle.parent_probabilities(3), [4 / 7, 2 / 7, 1 / 7])
+    uniform = _oracle(tmp_path / "uniform", parent_selection="uniform")
+    np.testing.assert_allclose(uniform.parent_probabilities(4), [0.25] * 4)
+    # Drawn parents follow the probabilities: the best of a beam of 3 about 4 times in 7.
+    rng = np.random.default_rng(0)
+    counts = np.bincount([oracle._parent_index(3, rng) for _ in range(7000)], minlength=3)
+    np.testing.assert_allclose(counts / 7000, [4 / 7, 2 / 7, 1 / 7], atol=0.02)

@@ -13,7 +13,13 @@ import pytest
 import tensorflow as tf
 
 from keras_suite.testing.test_case import TestCase
-from keras_suite.tuner import ModelSearch, ModelSearchOracle, block_registry, register_block
+from keras_suite.tuner import (
+    ModelSearch,
+    ModelSearchOracle,
+    align_blocks,
+    block_registry,
+    register_block,
+)
 
 TABULAR = ["dense_32", "dense_64", "residual_dense_64"]
 
@@ -95,13 +101,28 @@ class ModelSearchTest(TestCase):
             record = json.load(f)
         parent = self.tuner.load_model(self.trials[parent_id])
         child = self.tuner.load_model(trial)
+        parent_arch = json.loads(self.trials[parent_id].hyperparameters.values["architecture"])
+        child_arch = json.loads(trial.hyperparameters.values["architecture"])
+        block_map = align_blocks(parent_arch, child_arch)
         shapes = {layer.name: [tuple(w.shape) for w in layer.weights] for layer in parent.layers}
+
+        def parent_name(name):
+            for index, block in enumerate(child_arch):
+                if name.startswith(f"b{index}_{block}_"):
+                    if index not in block_map:
+                        return None
+                    return f"b{block_map[index]}_{name[len(f'b{index}_') :]}"
+            return name
+
         expected = sorted(
             layer.name
             for layer in child.layers
-            if layer.weights and shapes.get(layer.name) == [tuple(w.shape) for w in layer.weights]
+            if layer.weights
+            and shapes.get(parent_name(layer.name)) == [tuple(w.shape) for w in layer.weights]
         )
-        self.assertEqual(record, {"parent_trial_id": parent_id, "layers": expected})
+        self.assertEqual(
+            record, {"parent_trial_id": parent_id, "architecture": child_arch, "layers": expected}
+        )
         self.assertEqual(trial.metrics.get_last_value("num_shared_layers"), len(expected))
         self.assertGreater(len(expected), 0)
 
@@ -318,3 +339,42 @@ def test_a_killed_search_resumes_without_repeating_or_losing_trials(tmp_path, mo
     assert len(set(configs)) == 4
     with open(project / "oracle.json") as f:
         assert json.load(f)["end_order"] == ["0", "1", "2", "3"]
+
+
+def test_a_training_mutation_continues_from_all_of_its_parents_weights(tmp_path):
+    x, y = _data(64)
+    tuner = _tuner(
+        str(tmp_path),
+        max_trials=2,
+        num_initial_trials=1,
+        mutate_training_probability=1.0,
+        ensemble_every=None,
+        distillation_every=None,
+    )
+    parent_weights = {}
+
+    class RecordStart(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            if self.model.name == "trial_0":
+                return
+            # The child's weights before its first step: its parent's trained weights.
+            for layer in self.model.layers:
+                if layer.weights:
+                    parent_weights[layer.name] = layer.get_weights()
+
+    tuner.search(
+        x, y, validation_data=(x, y), epochs=1, batch_size=16, verbose=0, callbacks=[RecordStart()]
+    )
+    child = tuner.oracle.trials["1"].hyperparameters.values
+    parent = tuner.oracle.trials["0"].hyperparameters.values
+    assert child["parent_trial_id"] == "0"
+    assert child["architecture"] == parent["architecture"]
+    assert child["mutation"].split()[0] in ("learning_rate", "optimizer", "dropout")
+    trained = tuner.load_model(tuner.oracle.trials["0"])
+    weighted = sorted(layer.name for layer in trained.layers if layer.weights)
+    assert sorted(parent_weights) == weighted
+    for name in weighted:
+        for got, want in zip(parent_weights[name], trained.get_layer(name).get_weights()):
+            np.testing.assert_array_equal(got, want)
+    num_shared = tuner.oracle.trials["1"].metrics.get_last_value("num_shared_layers")
+    assert num_shared == len(weighted)
