@@ -2,6 +2,7 @@
 
 import argparse
 import os
+import time
 
 from keras_suite.cli import transporter
 from keras_suite.cli.not_built import NotBuiltError
@@ -32,6 +33,9 @@ def add_parser(subparsers):
     oracle = commands.add_parser("oracle", help="measure the oracle's success rate")
     oracle.add_argument("--task", required=True, choices=TASKS, help="a Ravens task name")
     oracle.add_argument("--episodes", type=_non_negative, default=10, help="test episodes")
+    oracle.add_argument(
+        "--first", type=_non_negative, default=0, help="index of the first test seed (2 i + 1)"
+    )
     oracle.add_argument("--out", default="out/ravens/oracle", help="folder for the GIF")
     oracle.set_defaults(func=run_oracle)
 
@@ -84,20 +88,34 @@ def run_oracle(args):
     from keras_suite.envs.ravens import demonstrations
 
     env = ravens.make(args.task)
-    successes = 0
+    successes, steps = 0, 0
+    wall, cpu = time.perf_counter(), time.process_time()
     try:
-        for i in range(args.episodes):
-            frames = [] if i == 0 else None
+        for i in range(args.first, args.first + args.episodes):
+            frames = [] if i == args.first else None
             seed = demonstrations.episode_seed("test", i)
-            _, success = demonstrations.run_episode(env, ravens.OracleAgent(env), seed, frames)
+            episode, success = demonstrations.run_episode(
+                env, ravens.OracleAgent(env), seed, frames
+            )
             successes += success
+            steps += len(episode["reward"])
             if frames:
                 demonstrations.write_gif(frames, os.path.join(args.out, f"{args.task}.gif"))
-            print(f"{args.task} seed {seed}: {'success' if success else 'failure'}", flush=True)
+            print(
+                f"{args.task} seed {seed}: {'success' if success else 'failure'} in "
+                f"{len(episode['reward'])} steps",
+                flush=True,
+            )
     finally:
         env.close()
-    rate = successes / max(args.episodes, 1)
-    print(f"{args.task}: oracle success {successes}/{args.episodes} = {rate:.0%}", flush=True)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    n = max(args.episodes, 1)
+    print(
+        f"{args.task}: oracle success {successes}/{args.episodes} = {successes / n:.0%}; "
+        f"{steps / n:.1f} steps/episode; {args.episodes / max(wall, 1e-9) * 60:.1f} demos/min "
+        f"({cpu / n:.1f} s CPU per episode)",
+        flush=True,
+    )
     return 0
 
 
@@ -106,7 +124,9 @@ def run_demo(out_dir):
     run_collect(
         argparse.Namespace(task=DEMO_TASK, n=3, out=os.path.join(out_dir, "demos"), split="train")
     )
-    run_oracle(argparse.Namespace(task=DEMO_TASK, episodes=5, out=os.path.join(out_dir, "oracle")))
+    run_oracle(
+        argparse.Namespace(task=DEMO_TASK, episodes=5, first=0, out=os.path.join(out_dir, "oracle"))
+    )
     try:
         transporter.run_demo(os.path.join(out_dir, "transporter"))
     except NotBuiltError as error:

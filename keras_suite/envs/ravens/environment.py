@@ -6,10 +6,12 @@ import pybullet as p
 from pybullet_utils import bullet_client
 
 from keras_suite.envs.ravens import cameras
-from keras_suite.envs.ravens.arm import Arm, yaw_of
+from keras_suite.envs.ravens.arm import HOME, Arm, yaw_of
 from keras_suite.envs.ravens.workspace import HEIGHTMAP_SHAPE
 
 _SETTLE_STEPS = 240
+#: Height of the spatula's approach to and retreat from a push, metres.
+_PUSH_CLEARANCE = 0.06
 
 
 class RavensEnv(gymnasium.Env):
@@ -227,11 +229,13 @@ class RavensEnv(gymnasium.Env):
             return False
         yaw = float(np.arctan2(direction[1], direction[0]))
         z = 0.003
-        arm.move_tip((p0[0], p0[1], 0.3), yaw)
+        # Nothing in a pushing task stands higher than a few centimetres: approach and leave
+        # low, and swing home in one motion.
+        arm.move_tip((p0[0], p0[1], _PUSH_CLEARANCE), yaw)
         arm.move_tip((p0[0], p0[1], z), yaw, speed=0.5)
         arm.follow_line((p0[0], p0[1], z), (p1[0], p1[1], z), yaw, speed=0.3)
-        arm.move_tip((p1[0], p1[1], 0.3), yaw)
-        arm.go_home()
+        arm.move_tip((p1[0], p1[1], _PUSH_CLEARANCE), yaw)
+        arm.move(HOME, speed=1.5)
         return True
 
     def settle(self, max_steps=_SETTLE_STEPS):

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from keras_suite.envs import ravens
+from keras_suite.envs.ravens.tasks.task import Task
 
 from ..conftest import fixed_bodies, place
 
@@ -47,3 +48,22 @@ def test_a_box_left_outside_costs_its_share_of_points(env):
     expected = 1 - counts[outside] / sum(counts.values())
     assert env.task.reward(env) == pytest.approx(expected)
     assert not env.task.done()
+
+
+def test_the_oracle_places_again_a_box_that_overhangs_the_container(env):
+    _, _, boxes = _scene(env, 1)
+    goal = env.task.goals[0]
+    for (box, _), target in zip(goal.objects, goal.targets):
+        env.client.resetBasePositionAndOrientation(box, list(target[0]), list(target[1]))
+    assert env.task.goal_score(env, goal) == pytest.approx(1.0)
+    assert env.task.unmatched(env, goal) == []
+    # The largest box, turned 45 degrees on its target: within the 1 cm position tolerance
+    # (rotation is free for boxes), but its corners overhang the container.
+    areas = [np.prod(np.ptp(goal.points[box], axis=0)[:2]) for box, _ in goal.objects]
+    index = int(np.argmax(areas))
+    box, target = goal.objects[index][0], goal.targets[index]
+    yaw = 2 * np.arctan2(target[1][2], target[1][3]) + np.pi / 4
+    place(env, box, target[0], yaw)
+    assert env.task.goal_score(env, goal) < 1.0
+    assert [i for _, i, _ in Task.unmatched(env.task, env, goal)] == []
+    assert [i for _, i, _ in env.task.unmatched(env, goal)] == [index]
