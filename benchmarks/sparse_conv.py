@@ -7,11 +7,22 @@
 3. Useful work rate: 2 x (existing neighbour pairs) x C_in x C_out / time, as a fraction of
    this machine's dense GEMM rate.
 4. Kernel map build time at 10k / 100k / 1M voxels.
+5. With `--spconv-python PATH` (an interpreter of a separate venv holding torch and spconv,
+   never a keras-suite dependency): spconv's `SubMConv3d` forward, indice build included, on
+   the scene of [2], run by `benchmarks/spconv/sparse_conv_spconv.py` in a subprocess, alternating
+   with our own measurement for `--rounds` rounds (the machine may be shared), printed as
+   ratios and as spconv's useful work rate with the formula of [3].
 
-Run: `python benchmarks/sparse_conv.py` (add `--quick` for smaller sizes).
+Run: `python benchmarks/sparse_conv.py` (add `--quick` for smaller sizes,
+`--spconv-python /tmp/spconv-venv/bin/python` for the spconv comparison).
 """
 
-import sys
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import tempfile
 import time
 
 import keras
@@ -92,7 +103,26 @@ def gemm_rate(size=2048):
     return 2.0 * size**3 / best_time(lambda: matmul().numpy())
 
 
-def main(quick=False):
+def spconv_seconds(spconv_python, xyz, channels):
+    """Runs `sparse_conv_spconv.py` with `spconv_python` on these coordinates; returns its JSON."""
+    script = pathlib.Path(__file__).parent / "spconv" / "sparse_conv_spconv.py"
+    with tempfile.TemporaryDirectory() as folder:
+        coords = os.path.join(folder, "coords.npy")
+        np.save(coords, xyz)
+        threads = tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count()
+        result = subprocess.run(
+            [spconv_python, str(script), coords, "--channels", str(channels)]
+            + ["--threads", str(threads)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if result.returncode != 0:
+        raise RuntimeError(f"The spconv script failed:\n{result.stderr[-2000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main(quick=False, spconv_python=None, rounds=3):
     print(
         f"TensorFlow {tf.__version__}, Keras {keras.__version__}, devices: "
         f"{[d.device_type for d in tf.config.list_physical_devices()]}"
@@ -156,6 +186,27 @@ def main(quick=False):
         f"[3] useful work {useful / 1e9:.1f} GFLOP/s vs dense GEMM {rate / 1e9:.1f} GFLOP/s: "
         f"fraction {useful / rate:.2f}"
     )
+    if spconv_python is None:
+        print("[5] spconv not measured (pass --spconv-python PATH to compare)")
+    else:
+        ratios = []
+        for round_index in range(rounds):
+            t_ours = best_time(lambda: forward(x).numpy())
+            spconv = spconv_seconds(spconv_python, xyz[0], 64)
+            ratios.append(spconv["seconds"] / t_ours)
+            # The scene's pair count: spconv stores only half of a submanifold conv's pairs
+            # (offset k and its mirror share one list) but still does the work of all of them.
+            spconv_useful = 2.0 * pairs * 64 * 64 / spconv["seconds"]
+            print(
+                f"[5] round {round_index + 1}: SparseConv3D {t_ours * 1e3:.1f} ms, spconv "
+                f"{spconv['spconv']} (torch {spconv['torch']}, {spconv['threads']} threads) "
+                f"{spconv['seconds'] * 1e3:.1f} ms: ours x"
+                f"{ratios[-1]:.2f} faster; spconv useful work {spconv_useful / 1e9:.1f} "
+                f"GFLOP/s = fraction {spconv_useful / rate:.2f} of GEMM; ours "
+                f"{2.0 * pairs * 64 * 64 / t_ours / rate:.2f}; load average "
+                f"{os.getloadavg()[0]:.1f}"
+            )
+        print(f"[5] median speed-up vs spconv: x{np.median(ratios):.2f}")
     build = tf.function(lambda a, b: build_kernel_map(a, b, 3))
     for size in (10_000, 100_000) if quick else (10_000, 100_000, 1_000_000):
         _, xyz_n, n = random_voxels(max(64, int(round((size * 8) ** (1 / 3)))), size, 1)
@@ -164,4 +215,9 @@ def main(quick=False):
 
 
 if __name__ == "__main__":
-    main(quick="--quick" in sys.argv)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes")
+    parser.add_argument("--spconv-python", help="python of a venv with torch + spconv")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating spconv rounds")
+    args = parser.parse_args()
+    main(quick=args.quick, spconv_python=args.spconv_python, rounds=args.rounds)
