@@ -121,6 +121,7 @@ class PresetMixin:
         folder = pathlib.Path(path)
         folder.mkdir(parents=True, exist_ok=True)
         config = keras.saving.serialize_keras_object(self)
+        config.pop("compile_config", None)  # A preset loads uncompiled, as in KerasHub.
         _write_json(folder / CONFIG_FILE, config)
         self.save_weights(str(folder / WEIGHTS_FILE))
         full_metadata = {

@@ -59,6 +59,20 @@ class PresetMixinTest(TestCase):
         self.assertEqual(metadata["metrics"], {"acc": 0.5})
         self.assertIn("keras_suite_version", metadata)
 
+    def test_a_compiled_model_saves_an_uncompiled_preset(self):
+        model = _tiny_net()
+        model.compile(optimizer="adam", loss="mse")
+        x = np.random.default_rng(1).normal(size=(4, 3)).astype("float32")
+        model.fit(x, np.zeros((4, 2), "float32"), epochs=1, verbose=0)
+        path = os.path.join(self.get_temp_dir(), "tiny")
+        model.save_to_preset(path)
+
+        with open(os.path.join(path, "config.json")) as f:
+            self.assertNotIn("compile_config", json.load(f))
+        restored = TinyNet.from_preset(path)
+        self.assertFalse(restored.compiled)
+        self.assertAllClose(restored(x), model(x))
+
     def test_without_weights_keeps_fresh_initialization(self):
         model = _tiny_net()
         path = os.path.join(self.get_temp_dir(), "tiny")
