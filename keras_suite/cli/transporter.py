@@ -17,6 +17,8 @@ CONFIGS = {
     "paper": (64, 128, 256, 512, 256, 128, 64, 16),
 }
 DEMO_TASK = "block-insertion"
+#: Built-in presets the demo runs, the first one that ships.
+DEMO_PRESETS = ("ravens_block_insertion", "ravens_place_red_in_green")
 
 
 def add_subcommands(ravens_subparsers):
@@ -39,6 +41,9 @@ def add_subcommands(ravens_subparsers):
     )
     train.add_argument("--seed", type=int, default=0)
     train.add_argument(
+        "--scale", type=_positive, default=2, help="shrink the maps this many times (1: full size)"
+    )
+    train.add_argument(
         "--out", default=None, help="output folder (default out/ravens/train/<task>-<n>)"
     )
     train.set_defaults(func=run_train)
@@ -51,6 +56,11 @@ def add_subcommands(ravens_subparsers):
     )
     evaluate.add_argument("--episodes", type=_positive, default=10, help="test episodes a model")
     evaluate.add_argument("--out", default="out/ravens/eval", help="output folder")
+    evaluate.add_argument(
+        "--record",
+        action="store_true",
+        help="also write each result into its preset's metadata.json (under `evaluation`)",
+    )
     evaluate.set_defaults(func=run_eval)
 
 
@@ -92,9 +102,15 @@ def train(
     minutes=None,
     seed=0,
     out=None,
+    scale=2,
     log=print,
 ):
     """Trains a TransporterNet on `n_demos` oracle episodes; resumes from `out` if it exists.
+
+    With `scale > 1` the model sees the maps shrunk `scale` times (`map_scaling`), with a
+    `64 // scale` crop: about `scale ** 2` times cheaper a step; `act` shrinks observations alike.
+    Training is one `fit` over `ceil(steps / save_every)` epochs of `save_every` steps, so the
+    augmented data stream runs on across epochs; each epoch ends with a checkpoint.
 
     Returns:
         The preset folder written when training reached `steps`, else `None` (time ran out;
@@ -103,45 +119,56 @@ def train(
     import keras
 
     from keras_suite.zoo import TransporterNet
+    from keras_suite.zoo.transporter.action_coding import PIXEL_SIZE
+    from keras_suite.zoo.transporter.map_scaling import downsample_maps, downsample_pixels
     from keras_suite.zoo.transporter.ravens_demonstrations import load_examples
     from keras_suite.zoo.transporter.training_data import training_dataset
 
+    if scale < 1 or 64 % scale:
+        raise ValueError(f"`scale` must divide the crop size 64. Received: scale={scale}")
     out = out or os.path.join("out", "ravens", "train", f"{task}-{n_demos}")
     os.makedirs(out, exist_ok=True)
     checkpoint = os.path.join(out, "checkpoint.keras")
     state_path = os.path.join(out, "state.json")
     paths = _demo_paths(demos, task, n_demos)
     model = TransporterNet(
-        crop_size=64,
+        crop_size=64 // scale,
         num_rotations=36,
         attention_filters=CONFIGS[config],
         transport_filters=CONFIGS[config],
+        pixel_size=PIXEL_SIZE * scale,
     )
-    examples = load_examples(paths, model.num_rotations)
-    done = 0
+    images, picks, places, bins = load_examples(paths, model.num_rotations)
+    images = downsample_maps(images, scale)
+    picks, places = downsample_pixels(picks, scale), downsample_pixels(places, scale)
+    done, seconds = 0, 0.0
     if os.path.isfile(checkpoint) and os.path.isfile(state_path):
         model = keras.saving.load_model(checkpoint)
         with open(state_path) as f:
-            done = json.load(f)["steps"]
+            state = json.load(f)
+        done, seconds = state["steps"], state.get("seconds", 0.0)
         log(f"resuming {task} from step {done} ({checkpoint})")
     else:
         model.compile(optimizer=keras.optimizers.Adam(learning_rate))
-    log(f"{task}: {len(examples[0])} examples from {len(paths)} demos; {done}/{steps} steps")
-    dataset = training_dataset(*examples, batch_size=batch_size, seed=seed + done)
-    deadline = None if minutes is None else time.time() + 60.0 * minutes
-    start = time.time()
-    while done < steps:
-        chunk = min(save_every, steps - done)
-        history = model.fit(dataset, steps_per_epoch=chunk, epochs=1, verbose=0)
-        done += chunk
-        model.save(checkpoint)
-        with open(state_path, "w") as f:
-            json.dump({"steps": done, "task": task, "n_demos": n_demos, "config": config}, f)
-        losses = {k: round(float(v[-1]), 3) for k, v in history.history.items()}
-        log(f"{task} step {done}/{steps}: {losses} ({time.time() - start:.0f} s)")
-        if deadline is not None and time.time() > deadline and done < steps:
-            log(f"time budget spent at step {done}; run the same command again to resume")
-            return None
+    log(f"{task}: {len(images)} examples from {len(paths)} demos; {done}/{steps} steps")
+    epochs = -(-steps // save_every)
+    if done < epochs * save_every:
+        dataset = training_dataset(images, picks, places, bins, batch_size, seed=seed + done)
+        saver = _checkpoint_callback(
+            checkpoint, state_path, save_every, minutes, seconds, log, task=task, n_demos=n_demos
+        )
+        model.fit(
+            dataset,
+            steps_per_epoch=save_every,
+            epochs=epochs,
+            initial_epoch=done // save_every,
+            verbose=0,
+            callbacks=[saver],
+        )
+        done, seconds = saver.steps or done, saver.seconds
+    if done < epochs * save_every:
+        log(f"time budget spent at step {done}; run the same command again to resume")
+        return None
     preset = os.path.join(out, "preset")
     model.save_to_preset(
         preset,
@@ -149,12 +176,53 @@ def train(
             "task": task,
             "n_demos": n_demos,
             "training_steps": done,
+            "training_seconds": round(seconds),
             "config": config,
-            "training_data": f"{n_demos} Ravens oracle demonstrations of {task} (even seeds)",
+            "map_scale": scale,
+            "learning_rate": learning_rate,
+            "batch_size": batch_size,
+            "training_data": f"{n_demos} Ravens oracle demonstrations of {task} (even seeds "
+            f"{', '.join(os.path.basename(p).split('.')[0].lstrip('0') or '0' for p in paths)})",
         },
     )
     log(f"wrote preset {preset}")
     return preset
+
+
+def _checkpoint_callback(checkpoint, state_path, save_every, minutes, seconds, log, **state):
+    """A callback that saves the model and the step count after each epoch, and stops the
+    training once `minutes` have passed (None: never)."""
+    import keras
+
+    class CheckpointEachEpoch(keras.callbacks.Callback):
+        """Saves the model and the step count after each epoch; stops when time is up."""
+
+        def __init__(self, checkpoint, state_path, save_every, minutes, seconds, log, **state):
+            super().__init__()
+            self.checkpoint = checkpoint
+            self.state_path = state_path
+            self.save_every = save_every
+            self.deadline = None if minutes is None else time.time() + 60.0 * minutes
+            self.seconds = seconds
+            self.log = log
+            self.state = state
+            self.steps = None
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.time()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds += time.time() - self.start
+            self.steps = (epoch + 1) * self.save_every
+            self.model.save(self.checkpoint)
+            with open(self.state_path, "w") as f:
+                json.dump(dict(self.state, steps=self.steps, seconds=self.seconds), f)
+            losses = {k: round(float(v), 3) for k, v in (logs or {}).items()}
+            self.log(f"step {self.steps}: {losses} ({self.seconds:.0f} s of training)")
+            if self.deadline is not None and time.time() > self.deadline:
+                self.model.stop_training = True
+
+    return CheckpointEachEpoch(checkpoint, state_path, save_every, minutes, seconds, log, **state)
 
 
 def run_train(args):
@@ -170,6 +238,7 @@ def run_train(args):
         args.minutes,
         args.seed,
         args.out,
+        args.scale,
         log=lambda line: print(line, flush=True),
     )
     return 0 if preset else 3
@@ -241,6 +310,8 @@ def run_eval(args):
         result["model"] = name
         results.setdefault(task, {})[str(n_demos)] = result
         print(f"{task} ({n_demos} demos): {result['success_rate']:.1f}% success", flush=True)
+        if args.record:
+            _record_in_metadata(TransporterNet, name, result)
         with open(results_path, "w") as f:
             json.dump(results, f, indent=2, sort_keys=True)
     write_table(results, os.path.join(args.out, "results.md"))
@@ -249,10 +320,29 @@ def run_eval(args):
     return 0
 
 
+def _preset_folder(cls, name):
+    return os.path.join(cls.preset_dir, name) if name in cls.presets else name
+
+
 def _preset_metadata(cls, name):
-    folder = os.path.join(cls.preset_dir, name) if name in cls.presets else name
-    with open(os.path.join(folder, "metadata.json")) as f:
+    with open(os.path.join(_preset_folder(cls, name), "metadata.json")) as f:
         return json.load(f)
+
+
+def _record_in_metadata(cls, name, result):
+    """Stores an evaluation in the preset's `metadata.json`: `success_rate` and `evaluation`."""
+    metadata = _preset_metadata(cls, name)
+    metadata["success_rate"] = result["success_rate"]
+    metadata["evaluation"] = {
+        "success_rate": result["success_rate"],
+        "mean_reward": round(result["mean_reward"], 4),
+        "episodes": result["episodes"],
+        "seeds": result["seeds"],
+        "successes": result["successes"],
+    }
+    with open(os.path.join(_preset_folder(cls, name), "metadata.json"), "w") as f:
+        json.dump(metadata, f, indent=2, sort_keys=True)
+        f.write("\n")
 
 
 def write_table(results, path):
@@ -317,22 +407,25 @@ def write_plot(results, path):
 def run_demo(out_dir):
     """Runs a Transporter on one unseen Ravens scene and saves the episode as a GIF.
 
-    Uses the built-in `ravens_block_insertion` preset when it ships; otherwise collects two
-    oracle demonstrations of block insertion and trains a narrow model for a short while (a
-    demo of the pipeline, not a trained agent).
+    Uses the first built-in preset of `DEMO_PRESETS` that ships (one episode, odd seed 1, about
+    a minute); without one, collects two oracle demonstrations of block insertion and trains a
+    narrow model for ten steps (a demo of the pipeline, not a trained agent).
     """
     from keras_suite.zoo import TransporterNet
 
     os.makedirs(out_dir, exist_ok=True)
-    preset = "ravens_block_insertion"
-    if preset in TransporterNet.presets:
+    shipped = [name for name in DEMO_PRESETS if name in TransporterNet.presets]
+    if shipped:
+        preset = shipped[0]
+        task = TransporterNet.presets[preset]["task"]
         print(f"loading the built-in preset {preset}", flush=True)
     else:
         from keras_suite.envs import ravens
         from keras_suite.envs.ravens.demonstrations import collect
 
+        task = DEMO_TASK
         demos = os.path.join(out_dir, "demos")
-        env = ravens.make(DEMO_TASK)
+        env = ravens.make(task)
         try:
             collect(
                 env, ravens.OracleAgent(env), 2, demos, log=lambda line: print(line, flush=True)
@@ -340,7 +433,7 @@ def run_demo(out_dir):
         finally:
             env.close()
         preset = train(
-            DEMO_TASK,
+            task,
             demos,
             n_demos=2,
             steps=10,
@@ -349,8 +442,8 @@ def run_demo(out_dir):
             log=lambda line: print(line, flush=True),
         )
     model = TransporterNet.from_preset(preset)
-    gif = os.path.join(out_dir, f"{DEMO_TASK}.gif")
-    result = evaluate(model, DEMO_TASK, 1, log=lambda line: print(line, flush=True), gif_path=gif)
+    gif = os.path.join(out_dir, f"{task}.gif")
+    result = evaluate(model, task, 1, log=lambda line: print(line, flush=True), gif_path=gif)
     with open(os.path.join(out_dir, "result.json"), "w") as f:
         json.dump(dict(result, model=preset), f, indent=2)
     print(f"episode animation: {gif}", flush=True)

@@ -74,3 +74,37 @@ def test_eval_refuses_a_preset_without_task_metadata(tmp_path, monkeypatch):
     )
     with pytest.raises(ValueError, match="must name its `task` and `n_demos`"):
         args.func(args)
+
+
+def test_eval_record_writes_the_success_into_the_preset_metadata(tmp_path, monkeypatch):
+    folder = tmp_path / "preset"
+    folder.mkdir()
+    (folder / "metadata.json").write_text(
+        json.dumps({"task": "block-insertion", "n_demos": 10, "parameter_count": 1})
+    )
+    result = {
+        "success_rate": 50.0,
+        "mean_reward": 0.5,
+        "episodes": 2,
+        "seeds": [1, 3],
+        "successes": [True, False],
+    }
+    monkeypatch.setattr(transporter, "evaluate", lambda *a, **k: dict(result))
+    from keras_suite.zoo import TransporterNet
+
+    monkeypatch.setattr(TransporterNet, "from_preset", classmethod(lambda cls, name: None))
+    args = cli.build_parser().parse_args(
+        ["ravens", "eval", "--model", str(folder), "--out", str(tmp_path / "eval"), "--record"]
+    )
+    assert args.func(args) == 0
+    metadata = json.loads((folder / "metadata.json").read_text())
+    assert metadata["success_rate"] == 50.0 and metadata["n_demos"] == 10
+    assert metadata["evaluation"]["seeds"] == [1, 3]
+    assert metadata["evaluation"]["successes"] == [True, False]
+    table = (tmp_path / "eval" / "results.md").read_text()
+    assert "| block-insertion | - / paper 100.0 | 50.0 (2 ep.) / paper 100.0 |" in table
+
+
+def test_train_rejects_a_scale_that_does_not_divide_the_crop(tmp_path):
+    with pytest.raises(ValueError, match="`scale` must divide the crop size 64"):
+        transporter.train("block-insertion", str(tmp_path), n_demos=1, scale=3)

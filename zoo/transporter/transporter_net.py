@@ -11,6 +11,7 @@ from keras_suite.layers.transporter.transporter_resnet import PAPER_FILTERS
 from keras_suite.layers.transporter.transporter_transport import TransporterTransport
 from keras_suite.presets import PresetMixin
 from keras_suite.zoo.transporter.action_coding import BOUNDS, PIXEL_SIZE, labels_to_action
+from keras_suite.zoo.transporter.map_scaling import downsample_maps, map_scale_factor
 from keras_suite.zoo.transporter.transporter_loss import pixel_rotation_cross_entropy
 
 # Per-channel statistics of Ravens top-down maps (colour scaled to [0, 1], height in metres),
@@ -46,7 +47,8 @@ class TransporterNet(PresetMixin, keras.Model):
         transport_dim: channels of the key/query features (3 in the paper).
         correlation: `"fft"` (default, faster) or `"direct"`.
         bounds: workspace bounds of the map, `((x_min, x_max), (y_min, y_max), (z_min, z_max))`.
-        pixel_size: metres per pixel of the map.
+        pixel_size: metres per pixel of the map the model sees; `act` shrinks finer
+            observations to it (see `map_scaling`).
         **kwargs: `keras.Model` arguments (`name`, ...).
 
     Call arguments:
@@ -144,6 +146,23 @@ class TransporterNet(PresetMixin, keras.Model):
         place = self.transport(x, pick_pixel)
         return {"pick": pick, "place": place}
 
+    def compile(self, *args, **kwargs):
+        super().compile(*args, **kwargs)
+        # Without a distribution strategy, Keras' TensorFlow trainer builds the optimizer inside
+        # the first traced train step, where every slot variable is created under a `tf.cond`:
+        # with the ~340 variables of a Transporter that made the first step take minutes.
+        # The weights depend only on the channel count, so build the model and the optimizer
+        # here, eagerly.
+        if not self.built:
+            self.build({"image": (None, None, None, 4)})
+        if self.optimizer is not None and not self.optimizer.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def compile_from_config(self, config):
+        # Keras skips compiling a loaded model whose class overrides `compile`; this `compile`
+        # takes the same arguments, so a `.keras` checkpoint comes back compiled (and resumes).
+        self.compile(**keras.saving.deserialize_keras_object(config))
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         pick_loss = pixel_rotation_cross_entropy(y_pred["pick"], y["pick_pixel"])
         place_loss = pixel_rotation_cross_entropy(
@@ -180,8 +199,12 @@ class TransporterNet(PresetMixin, keras.Model):
 
         Returns:
             `{"pose0": (position, quaternion), "pose1": (position, quaternion)}`.
+
+        A map finer than the model's `pixel_size` by an integer factor (a Ravens observation
+        for a model trained on coarser maps) is first shrunk to it with `downsample_maps`.
         """
         image = observation_image(obs)
+        image = downsample_maps(image, map_scale_factor(image.shape, self.bounds, self.pixel_size))
         pick, place, rotation = self.predict_labels(image[None])
         return labels_to_action(
             pick[0],

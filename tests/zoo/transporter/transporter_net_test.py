@@ -121,6 +121,26 @@ class TransporterNetTest(TestCase):
         for name in ["loss", "pick_loss", "place_loss"]:
             self.assertTrue(np.all(np.isfinite(history.history[name])), history.history)
         self.assertLess(history.history["loss"][-1], history.history["loss"][0], history.history)
+        # A `.keras` checkpoint comes back compiled, with the optimizer's state (resuming).
+        path = os.path.join(self.get_temp_dir(), "checkpoint.keras")
+        model.save(path)
+        loaded = keras.saving.load_model(path)
+        self.assertIsInstance(loaded.optimizer, keras.optimizers.SGD)
+        self.assertEqual(int(loaded.optimizer.iterations), 6)
+        for a, b in zip(loaded.optimizer.variables, model.optimizer.variables):
+            self.assertAllClose(a, b)
+        x, y = next(iter(dataset))
+        self.assertAllClose(
+            loaded.compute_loss(x, y, loaded(x)), model.compute_loss(x, y, model(x)), atol=1e-5
+        )
+
+    def test_compile_builds_the_model_and_the_optimizer_eagerly(self):
+        model = _model()
+        model.compile(optimizer=keras.optimizers.Adam(1e-3))
+        self.assertTrue(model.built)
+        self.assertTrue(model.optimizer.built)
+        # Three ResNets of a stem and 8 projecting (4 convs) + 8 identity (3 convs) blocks.
+        self.assertEqual(len(model.trainable_variables), 3 * (1 + 8 * 4 + 8 * 3) * 2)
 
     def test_bad_inputs_raise_clear_errors(self):
         model = _model()

@@ -1,0 +1,54 @@
+import json
+import os
+
+import numpy as np
+import pytest
+
+from keras_suite.zoo import TransporterNet
+from keras_suite.zoo.transporter.map_scaling import map_scale_factor
+
+#: The presets that ship, trained and evaluated by `keras-suite ravens train` / `eval --record`.
+SHIPPED = {"ravens_place_red_in_green": "place-red-in-green"}
+
+
+def test_the_shipped_presets_are_listed():
+    assert set(TransporterNet.presets) == set(SHIPPED)
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_preset_loads_offline_with_its_measured_success(name):
+    metadata = TransporterNet.presets[name]
+    assert metadata["task"] == SHIPPED[name]
+    evaluation = metadata["evaluation"]
+    assert evaluation["episodes"] >= 20 and len(evaluation["successes"]) == evaluation["episodes"]
+    assert all(seed % 2 == 1 for seed in evaluation["seeds"])  # unseen test scenes
+    rate = 100.0 * sum(evaluation["successes"]) / evaluation["episodes"]
+    assert metadata["success_rate"] == pytest.approx(rate)
+    folder = os.path.join(TransporterNet.preset_dir, name)
+    size = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
+    assert size <= 10 * 2**20
+    model = TransporterNet.from_preset(name)
+    assert model.count_params() == metadata["parameter_count"]
+    with open(os.path.join(folder, "config.json")) as f:
+        assert json.load(f)["config"]["pixel_size"] == model.pixel_size
+    # The preset acts on a full-size Ravens map, shrunk to its own grid.
+    assert map_scale_factor((320, 160, 4), model.bounds, model.pixel_size) == metadata["map_scale"]
+    image = np.zeros((320, 160, 4), "float32")
+    action = model.act({"image": image})
+    for key in ("pose0", "pose1"):
+        position, quaternion = action[key]
+        assert model.bounds[0][0] <= position[0] <= model.bounds[0][1]
+        assert model.bounds[1][0] <= position[1] <= model.bounds[1][1]
+        assert np.linalg.norm(quaternion) == pytest.approx(1.0)
+
+
+@pytest.mark.slow
+def test_place_red_in_green_preset_replays_its_first_recorded_episode():
+    from keras_suite.cli.transporter import evaluate
+
+    name = "ravens_place_red_in_green"
+    recorded = TransporterNet.presets[name]["evaluation"]
+    model = TransporterNet.from_preset(name)
+    result = evaluate(model, SHIPPED[name], episodes=1, log=lambda line: None)
+    assert result["seeds"] == recorded["seeds"][:1]
+    assert result["successes"] == recorded["successes"][:1]
