@@ -13,6 +13,9 @@ STACK_DIMS = (2, 3, 3)
 MARGIN = 0.01
 #: Where a new box appears, on the empty half of the table.
 SPAWN_POSITION = (0.5, -0.25, 0.1)
+#: A box on the pallet that has drifted this far (x, y; metres) from its target is placed again
+#: before the next box, while nothing rests on it.
+REPAIR_DISTANCE = 0.015
 
 
 def box_points(size, spacing=0.02):
@@ -20,6 +23,19 @@ def box_points(size, spacing=0.02):
     axes = [np.arange(-s / 2, s / 2, spacing) + spacing / 2 for s in size]
     grid = np.meshgrid(*axes, indexing="ij")
     return np.stack([g.reshape(-1) for g in grid], axis=1)
+
+
+def is_covered(env, body, bodies, overlap=0.005):
+    """Whether another of `bodies` rests on `body` (lies above it, footprints overlapping)."""
+    low, high = (np.asarray(v) for v in env.client.getAABB(body))
+    for other in bodies:
+        if other == body:
+            continue
+        other_low, other_high = (np.asarray(v) for v in env.client.getAABB(other))
+        shared = np.minimum(high[:2], other_high[:2]) - np.maximum(low[:2], other_low[:2])
+        if other_low[2] > high[2] - 0.01 and np.all(shared > overlap):
+            return True
+    return False
 
 
 def stack_layout():
@@ -48,6 +64,10 @@ class PalletizingBoxes(Task):
 
     The 18 boxes' target poses are a tight interlocking stack. Success: every box lies inside
     the pallet's zone (the zone metric counts each box's points).
+
+    The oracle never picks a box that another box rests on (lifting it topples the stack), and
+    places again any uncovered box on the pallet that has drifted more than `REPAIR_DISTANCE`
+    from its target (placements nudge their neighbours) before it brings the next box.
     """
 
     name = "palletizing-boxes"
@@ -59,6 +79,11 @@ class PalletizingBoxes(Task):
         boxes, targets, points = [], [], {}
         for i, (size, position) in enumerate(stack_layout()):
             target = multiply(PALLET_POSE, (position, np.array([0.0, 0.0, 0.0, 1.0])))
+            # The layout keeps 1 cm between layers, as Ravens' does; targets sit where a box
+            # rests on the layer below, so the oracle sets boxes down instead of dropping them
+            # (a drop nudges the boxes under it). The zone metric ignores the targets.
+            layer = i // (STACK_DIMS[0] * STACK_DIMS[1])
+            target = (target[0] - np.array([0.0, 0.0, layer * MARGIN]), target[1])
             parked = (np.array([2.0 + 0.15 * i, -10.0, size[2] / 2]), target[1])
             color = np.clip(np.array(objects.COLORS["brown"]) * rng.uniform(0.5, 1.5), 0, 1)
             box = env.add_movable(objects.add_box(env.client, size, parked, color))
@@ -78,6 +103,22 @@ class PalletizingBoxes(Task):
             )
         )
         self.spawn(env, rng)
+
+    def unmatched(self, env, goal):
+        """The generic candidates without covered boxes; drifted boxes on the pallet first."""
+        bodies = [b for b, _ in goal.objects]
+        candidates = [
+            c for c in super().unmatched(env, goal) if not is_covered(env, bodies[c[1]], bodies)
+        ]
+        drifts = {}
+        for _, index, target in candidates:
+            position = np.asarray(env.pose(bodies[index])[0])
+            if 0.0 < position[1] and position[0] < 1.0:  # on the pallet's half of the table
+                drift = np.linalg.norm(position[:2] - goal.targets[target][0][:2])
+                if drift > REPAIR_DISTANCE:
+                    drifts[index] = drift
+        repairs = sorted((c for c in candidates if c[1] in drifts), key=lambda c: -drifts[c[1]])
+        return repairs + [c for c in candidates if c[1] not in drifts]
 
     def spawn(self, env, rng):
         """Brings the next box in when no box waits on the table."""

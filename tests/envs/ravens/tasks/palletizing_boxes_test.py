@@ -2,6 +2,8 @@ import numpy as np
 import pytest
 
 from keras_suite.envs import ravens
+from keras_suite.envs.ravens import cameras
+from keras_suite.envs.ravens.tasks import palletizing_boxes
 
 from ..conftest import place
 
@@ -47,3 +49,29 @@ def test_one_box_off_the_pallet_earns_seventeen_eighteenths(env):
     # All 18 boxes have the same size, hence the same number of points.
     assert env.task.reward(env) == pytest.approx(17 / 18)
     assert not env.task.done()
+
+
+def test_oracle_replaces_drifted_boxes_first_and_never_picks_covered_ones(env):
+    env.reset(seed=5)
+    goal = env.task.goals[0]
+    boxes = [b for b, _ in goal.objects]
+    # Box 0 waits on the table; boxes 1 to 5 complete the bottom layer and box 6, the first of
+    # the second layer, spans boxes 0 and 1 (layout footprints: box 6 covers x -9.5..-0.5 cm,
+    # y -9.5..-3.8 cm of the pallet; box 1 covers x -2.8..2.8 cm, y -9.5..-0.5 cm).
+    for i in range(1, 7):
+        position = np.array(goal.targets[i][0])
+        if i in (1, 4):  # both drift 2 cm; box 1 stays under box 6, box 4 is free
+            position[0] += -0.02 if i == 1 else 0.02
+        env.client.resetBasePositionAndOrientation(boxes[i], list(position), goal.targets[i][1])
+    assert palletizing_boxes.is_covered(env, boxes[1], boxes)
+    assert not palletizing_boxes.is_covered(env, boxes[4], boxes)
+    assert not palletizing_boxes.is_covered(env, boxes[6], boxes)
+    assert not palletizing_boxes.is_covered(env, boxes[0], boxes)
+    order = [index for _, index, _ in env.task.unmatched(env, goal)]
+    # The drifted free box comes before the waiting one; the covered one is never picked, and
+    # boxes at their targets are not candidates.
+    assert order[0] == 4
+    assert 0 in order
+    assert not {1, 2, 3, 5, 6} & set(order)
+    action = env.task.oracle_action(env, env._observe(), np.random.default_rng(0))
+    assert env.segmentation[cameras.position_to_pixel(action["pose0"][0])] == boxes[4]
