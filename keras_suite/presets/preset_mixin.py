@@ -5,6 +5,7 @@ import os
 import pathlib
 
 import keras
+from keras.src.saving import saving_lib
 
 from keras_suite.version import __version__
 
@@ -123,7 +124,14 @@ class PresetMixin:
         config = keras.saving.serialize_keras_object(self)
         config.pop("compile_config", None)  # A preset loads uncompiled, as in KerasHub.
         _write_json(folder / CONFIG_FILE, config)
-        self.save_weights(str(folder / WEIGHTS_FILE))
+        # Keras's `save_weights` also writes a compiled model's optimizer state; a preset is
+        # only the model, so the optimizer is skipped.
+        optimizer = getattr(self, "optimizer", None)
+        saving_lib.save_weights_only(
+            self,
+            str(folder / WEIGHTS_FILE),
+            objects_to_skip=[optimizer] if optimizer is not None else None,
+        )
         full_metadata = {
             "class_name": config.get("registered_name") or type(self).__name__,
             "keras_version": keras.__version__,

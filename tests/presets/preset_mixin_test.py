@@ -2,6 +2,7 @@ import json
 import os
 from unittest import mock
 
+import h5py
 import keras
 import numpy as np
 
@@ -69,6 +70,8 @@ class PresetMixinTest(TestCase):
 
         with open(os.path.join(path, "config.json")) as f:
             self.assertNotIn("compile_config", json.load(f))
+        with h5py.File(os.path.join(path, "model.weights.h5")) as f:
+            self.assertNotIn("optimizer", f)
         restored = TinyNet.from_preset(path)
         self.assertFalse(restored.compiled)
         self.assertAllClose(restored(x), model(x))
