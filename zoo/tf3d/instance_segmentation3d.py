@@ -9,7 +9,7 @@ from keras_suite.layers.sparse import SparseConv3D
 from keras_suite.ops.group_instances import Instances, group_instances
 from keras_suite.ops.voxelize import devoxelize
 from keras_suite.presets.preset_mixin import PresetMixin
-from keras_suite.zoo.tf3d.sparse_unet3d import SparseUNet3D, check_voxel_inputs
+from keras_suite.zoo.tf3d.sparse_unet3d import check_voxel_inputs, resolve_backbone
 
 
 @keras.saving.register_keras_serializable(package="keras_suite")
@@ -98,12 +98,7 @@ class InstanceSegmentation3D(PresetMixin, keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if isinstance(backbone, dict):
-            backbone = keras.saving.deserialize_keras_object(backbone)
-        if not isinstance(backbone, SparseUNet3D):
-            raise ValueError(
-                f"`backbone` must be a `SparseUNet3D`. Received: backbone={backbone!r}"
-            )
+        backbone = resolve_backbone(backbone)
         if not isinstance(num_classes, int) or num_classes < 1:
             raise ValueError(
                 f"`num_classes` must be a positive int. Received: num_classes={num_classes!r}"

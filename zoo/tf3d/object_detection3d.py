@@ -14,7 +14,7 @@ from keras_suite.losses.dynamic_box_classification_loss_3d import (
 )
 from keras_suite.ops.nms_3d import non_max_suppression_3d
 from keras_suite.presets.preset_mixin import PresetMixin
-from keras_suite.zoo.tf3d.sparse_unet3d import SparseUNet3D, check_voxel_inputs
+from keras_suite.zoo.tf3d.sparse_unet3d import check_voxel_inputs, resolve_backbone
 
 MAX_LOG_SIZE = 4.0
 
@@ -154,12 +154,7 @@ class ObjectDetection3D(PresetMixin, keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if isinstance(backbone, dict):
-            backbone = keras.saving.deserialize_keras_object(backbone)
-        if not isinstance(backbone, SparseUNet3D):
-            raise ValueError(
-                f"`backbone` must be a `SparseUNet3D`. Received: backbone={backbone!r}"
-            )
+        backbone = resolve_backbone(backbone)
         if not isinstance(num_classes, int) or num_classes < 1:
             raise ValueError(
                 f"`num_classes` must be a positive int. Received: num_classes={num_classes!r}"

@@ -8,7 +8,7 @@ import tensorflow as tf
 from keras_suite.layers.sparse import SparseConv3D
 from keras_suite.ops.voxelize import devoxelize
 from keras_suite.presets.preset_mixin import PresetMixin
-from keras_suite.zoo.tf3d.sparse_unet3d import SparseUNet3D, check_voxel_inputs
+from keras_suite.zoo.tf3d.sparse_unet3d import check_voxel_inputs, resolve_backbone
 
 
 @keras.saving.register_keras_serializable(package="keras_suite")
@@ -47,12 +47,7 @@ class SemanticSegmentation3D(PresetMixin, keras.Model):
 
     def __init__(self, backbone, num_classes, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(backbone, dict):
-            backbone = keras.saving.deserialize_keras_object(backbone)
-        if not isinstance(backbone, SparseUNet3D):
-            raise ValueError(
-                f"`backbone` must be a `SparseUNet3D`. Received: backbone={backbone!r}"
-            )
+        backbone = resolve_backbone(backbone)
         self.backbone = backbone
         self.num_classes = num_classes
         self.head = SparseConv3D(num_classes, 1, dtype=self.dtype_policy, name="class_head")

@@ -17,6 +17,15 @@ from keras_suite.presets.preset_mixin import PresetMixin
 INPUT_KEYS = ("voxel_features", "voxel_xyz_indices", "num_valid_voxels")
 
 
+def resolve_backbone(backbone):
+    """Returns `backbone` as a `SparseUNet3D`, deserializing it from its config dict if needed."""
+    if isinstance(backbone, dict):
+        backbone = keras.saving.deserialize_keras_object(backbone)
+    if not isinstance(backbone, SparseUNet3D):
+        raise ValueError(f"`backbone` must be a `SparseUNet3D`. Received: backbone={backbone!r}")
+    return backbone
+
+
 def check_voxel_inputs(inputs):
     """Checks that `inputs` is a dict holding the three sparse voxel tensors."""
     if not isinstance(inputs, dict) or any(key not in inputs for key in INPUT_KEYS):
