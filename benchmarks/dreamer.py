@@ -17,6 +17,12 @@ speed of a large float32 matrix product measured in this process in FLOPs per CP
 the two threads TensorFlow uses (no implementation of the same maths beats that floor; CPU time
 keeps the figure meaningful on a shared machine).
 
+TensorFlow runs convolutions through oneDNN only where it turns oneDNN on by itself (CPUs with
+AVX-512 or AMX); on this AVX2 CPU its default (Eigen) convolutions make the world-model update
+about twice as slow. The benchmark turns oneDNN on unless `TF_ENABLE_ONEDNN_OPTS` is already set
+(the variable only counts before TensorFlow is imported); run with `TF_ENABLE_ONEDNN_OPTS=0` for
+TensorFlow's default.
+
     .venv/bin/python benchmarks/dreamer.py [--configs tiny small atari] [--steps 3]
 """
 
@@ -24,10 +30,12 @@ import argparse
 import os
 import time
 
-import numpy as np
-import tensorflow as tf
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
-from keras_suite.zoo.dreamer import DreamerV2, get_config
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from keras_suite.zoo.dreamer import DreamerV2, get_config  # noqa: E402
 
 
 def _batch(batch, steps, actions=6, seed=0):
@@ -66,9 +74,11 @@ def time_train(config, mode, batch, steps, repeats):
 
 def train_step_flops(config, batch, steps, actions=6, channels=1):
     """Floating-point operations (2 per multiply-add) of one DreamerV2 update, counted from the
-    layer sizes: the world model forward and backward (about 3x forward), imagination forward
-    only (REINFORCE), the reward/discount/target-critic heads on the imagined states, and the
-    actor and critic forward and backward."""
+    layer sizes, by part: the world model forward and backward (the backward pass is the weight
+    gradients plus the input gradients, which the first convolution does not need: its input is
+    data), imagination forward only (REINFORCE), the reward/discount/target-critic heads on the
+    imagined states, and the actor and critic forward and backward (their first layers need no
+    input gradient: the features are constants to them). Returns a dict from part to FLOPs."""
     m = get_config(config)["model"]
     d, deter, hidden = m["depth"], m["deter_size"], m["hidden_size"]
     stoch, units, layers = m["stoch_size"] * m["num_classes"], m["mlp_units"], m["mlp_layers"]
@@ -78,6 +88,8 @@ def train_step_flops(config, batch, steps, actions=6, channels=1):
         size = (size - 4) // 2 + 1
         encoder += size * size * 16 * cin * d * 2**i
         cin = d * 2**i
+        if i == 0:
+            first_conv = encoder
     decoder = feat * embed
     for size, k, cin, cout in ((1, 5, embed, 4 * d), (5, 5, 4 * d, 2 * d), (13, 6, 2 * d, d)):
         decoder += size * size * k * k * cin * cout
@@ -89,11 +101,16 @@ def train_step_flops(config, batch, steps, actions=6, channels=1):
     img_step = (stoch + actions) * hidden + (hidden + deter) * 3 * deter + deter * hidden
     img_step += hidden * stoch
     obs_step = (deter + embed) * hidden + hidden * stoch
-    model = 3 * n * (encoder + decoder + img_step + obs_step + 2 * head(1))
+    model = n * (3 * (encoder + decoder + img_step + obs_step + 2 * head(1)) - first_conv)
     imagine = n * horizon * (img_step + head(actions))
-    behaviour = n * horizon * 2 * head(1) + n * (horizon + 1) * head(1)
-    behaviour += 3 * n * horizon * (head(actions) + head(1))
-    return 2 * (model + imagine + behaviour)
+    heads = n * horizon * 2 * head(1) + n * (horizon + 1) * head(1)
+    learn = n * horizon * (3 * (head(actions) + head(1)) - 2 * feat * units)
+    return {
+        "world model": 2 * model,
+        "imagination": 2 * imagine,
+        "reward/discount/target heads": 2 * heads,
+        "actor + critic": 2 * learn,
+    }
 
 
 def matmul_flops_per_cpu_second(size=1024, repeats=10):
@@ -125,17 +142,21 @@ def main():
     args = parser.parse_args()
     rate = matmul_flops_per_cpu_second()
     print(
-        f"float32 1024x1024 matmul: {rate / 1e9:.1f} GFLOP per CPU-second, load {_load()}",
+        f"float32 1024x1024 matmul: {rate / 1e9:.1f} GFLOP per CPU-second, load {_load()}, "
+        f"TF_ENABLE_ONEDNN_OPTS={os.environ['TF_ENABLE_ONEDNN_OPTS']}",
         flush=True,
     )
     for config in args.configs:
         loop = get_config(config)["loop"]
         batch, steps = loop["batch_size"], loop["seq_len"]
         horizon = get_config(config)["model"]["horizon"]
-        flops = train_step_flops(config, batch, steps)
+        parts = train_step_flops(config, batch, steps)
+        flops = sum(parts.values())
         print(
-            f"{config:6s} {flops / 1e9:.1f} GFLOP per train step: compute floor "
-            f"{flops / rate / 2:.3f} s/step on 2 threads at the matmul speed above",
+            f"{config:6s} {flops / 1e9:.1f} GFLOP per train step ("
+            + ", ".join(f"{k} {v / 1e9:.1f}" for k, v in parts.items())
+            + f"): compute floor {flops / rate / 2:.3f} s/step on 2 threads at the matmul "
+            "speed above",
             flush=True,
         )
         results = {}
