@@ -19,6 +19,8 @@ VOXEL_SIZE = 0.15
 MAX_VOXELS = 5000
 NUM_POINTS = 12000
 TEST_SEED_OFFSET = 1_000_000
+VALIDATION_SEED_OFFSET = 500_000
+VALIDATION_SCENES = 12
 DATASETS = ("synthetic_scenes", "scannet", "rio")
 REAL_VOXEL_SIZE = 0.05
 REAL_MAX_VOXELS = 20000
@@ -93,7 +95,21 @@ def add_parser(subparsers):
         "--fresh-scenes",
         action="store_true",
         help="semantic task: train every epoch on --train-scenes new scenes, turned, mirrored "
-        "and scaled at random (synthetic_scenes)",
+        "and scaled at random (synthetic_scenes); from scratch the learning rate follows a "
+        "cosine decay",
+    )
+    parser.add_argument(
+        "--deep-backbone",
+        action="store_true",
+        help="semantic task from scratch: two convolutions per U-Net level (the shipped "
+        "preset's backbone) instead of one",
+    )
+    parser.add_argument(
+        "--validate-every",
+        type=int,
+        default=0,
+        help="with --fresh-scenes: measure the point mIoU on 12 validation scenes every this "
+        "many epochs and keep the weights of the best check (0: never)",
     )
     parser.set_defaults(func=run)
     return parser
@@ -137,12 +153,25 @@ def voxel_inputs(data):
     return {k: data[k] for k in ("voxel_features", "voxel_xyz_indices", "num_valid_voxels")}
 
 
-def build_model(num_classes=5):
-    """The small semantic segmentation model trained by this command and its preset."""
-    from keras_suite.zoo import SemanticSegmentation3D, SparseUNet3D
+def build_backbone(deep=False):
+    """The U-Net this command trains from scratch (also the task models' fallback).
 
-    backbone = SparseUNet3D([[16], [32], [48]], [64], [[48], [32], [32]])
-    return SemanticSegmentation3D(backbone, num_classes=num_classes)
+    One convolution per level, or with `deep` two (the backbone of the semantic preset).
+    """
+    from keras_suite.zoo import SparseUNet3D
+
+    if deep:
+        return SparseUNet3D(
+            [[16, 16], [32, 32], [64, 64]], [64, 64], [[48, 48], [32, 32], [32, 32]]
+        )
+    return SparseUNet3D([[16], [32], [48]], [64], [[48], [32], [32]])
+
+
+def build_model(num_classes=5, deep=False):
+    """The semantic segmentation model trained by this command from scratch."""
+    from keras_suite.zoo import SemanticSegmentation3D
+
+    return SemanticSegmentation3D(build_backbone(deep), num_classes=num_classes)
 
 
 def compile_model(model, learning_rate=3e-3, num_classes=5):
@@ -199,36 +228,70 @@ def render(data, predictions, index, path):
     plt.close(figure)
 
 
-def train_fresh(model, epochs, scenes_per_epoch, learning_rate):
-    """Fits `epochs` epochs, each on `scenes_per_epoch` fresh augmented scenes; the last loss.
+def train_fresh(
+    model, epochs, scenes_per_epoch, learning_rate, cosine=False, validate_every=0, log=print
+):
+    """Fits `epochs` epochs, each on `scenes_per_epoch` fresh augmented scenes.
 
-    Epoch `e` uses seeds `e * 10000 + 5000 ...` (never the held-out ones); the learning rate
-    drops to 0.3 of itself for the last third of the epochs.
+    Epoch `e` uses seeds `e * 10000 + 5000 ...` (never the validation or held-out ones). With
+    `cosine` the learning rate decays from `learning_rate` to 1% of it along a cosine over all
+    steps; otherwise it drops to 0.3 of itself for the last third of the epochs. With
+    `validate_every`, the point mIoU on `VALIDATION_SCENES` scenes (seeds 500000...) is
+    measured every that many epochs and after the last, and the model ends with the weights of
+    the best check.
+
+    Returns:
+        A dict: `final_training_loss`, and with `validate_every` also
+        `best_validation_point_miou` and `best_validation_epoch`.
     """
+    import keras
     import numpy as np
 
+    steps = epochs * -(-scenes_per_epoch // 4)
+    if cosine:
+        learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.01)
     compile_model(model, learning_rate)
+    validation = load_scenes(VALIDATION_SCENES, VALIDATION_SEED_OFFSET) if validate_every else None
     rng = np.random.default_rng(0)
-    loss = None
+    results, best_weights = {}, None
     for epoch in range(epochs):
-        if epoch == (2 * epochs) // 3 and epochs >= 3:
+        if not cosine and epoch == (2 * epochs) // 3 and epochs >= 3:
             model.optimizer.learning_rate.assign(0.3 * learning_rate)
         train = load_scenes(scenes_per_epoch, epoch * 10_000 + 5_000, augment_rng=rng)
         history = model.fit(
             voxel_inputs(train), train["voxel_semantic_labels"], batch_size=4, verbose=0
         )
-        loss = float(history.history["loss"][-1])
-        print(f"epoch {epoch + 1}/{epochs}: loss {loss:.4f}", flush=True)
-    return loss
+        results["final_training_loss"] = float(history.history["loss"][-1])
+        line = f"epoch {epoch + 1}/{epochs}: loss {results['final_training_loss']:.4f}"
+        if validation is not None and ((epoch + 1) % validate_every == 0 or epoch + 1 == epochs):
+            miou, _ = evaluate_points(model, validation)
+            line += f", validation mIoU {miou:.4f}"
+            if miou > results.get("best_validation_point_miou", -1.0):
+                results.update(best_validation_point_miou=miou, best_validation_epoch=epoch + 1)
+                best_weights = model.get_weights()
+        log(line)
+    if best_weights is not None:
+        model.set_weights(best_weights)
+    return results
 
 
 def train_and_evaluate(
-    out_dir, train_scenes, test_scenes, epochs, preset=None, save_preset=None, fresh_scenes=False
+    out_dir,
+    train_scenes,
+    test_scenes,
+    epochs,
+    preset=None,
+    save_preset=None,
+    fresh_scenes=False,
+    deep_backbone=False,
+    validate_every=0,
 ):
     """Trains (or fine-tunes) the semantic model, evaluates it on held-out scenes, renders.
 
     With `fresh_scenes`, every epoch trains on `train_scenes` new augmented scenes
-    (`train_fresh`) instead of the same `train_scenes` scenes.
+    (`train_fresh`, with a cosine learning-rate decay from scratch and the best of validation
+    checks every `validate_every` epochs) instead of the same `train_scenes` scenes.
+    `deep_backbone` picks the two-convolutions-per-level U-Net when training from scratch.
     """
     from keras_suite.zoo import SemanticSegmentation3D
 
@@ -239,7 +302,7 @@ def train_and_evaluate(
         model = SemanticSegmentation3D.from_preset(preset)
         print(f"loaded preset {preset}", flush=True)
     else:
-        model = build_model()
+        model = build_model(deep=deep_backbone)
     results = {}
     if preset is not None and epochs > 0:
         results["preset_held_out_point_miou"], _ = evaluate_points(model, test)
@@ -251,7 +314,17 @@ def train_and_evaluate(
     if epochs > 0 and fresh_scenes:
         print(f"training for {epochs} epochs of {train_scenes} fresh scenes", flush=True)
         learning_rate = 1e-3 if preset is not None else 3e-3
-        results["final_training_loss"] = train_fresh(model, epochs, train_scenes, learning_rate)
+        results.update(
+            train_fresh(
+                model,
+                epochs,
+                train_scenes,
+                learning_rate,
+                cosine=preset is None,
+                validate_every=validate_every,
+                log=lambda line: print(line, flush=True),
+            )
+        )
     elif epochs > 0:
         train = load_scenes(train_scenes, 0)
         compile_model(model, 1e-3 if preset is not None else 3e-3)
@@ -278,14 +351,29 @@ def train_and_evaluate(
     with open(os.path.join(out_dir, "metrics.json"), "w") as f:
         json.dump(results, f, indent=2)
     if save_preset:
+        if fresh_scenes:
+            training_data = (
+                f"synthetic_scenes, {train_scenes} fresh scenes per epoch (epoch e: seeds "
+                "e*10000+5000..), augmented by keras_suite.cli.tf3d.augment_scene"
+            )
+        else:
+            training_data = f"synthetic_scenes seeds 0..{train_scenes - 1}"
+        metadata = {"metrics": {"semantic_miou_points_held_out": miou}}
+        if "best_validation_point_miou" in results:
+            metadata["metrics"]["semantic_miou_points_validation"] = results[
+                "best_validation_point_miou"
+            ]
+            metadata["validation_data"] = (
+                f"synthetic_scenes seeds {VALIDATION_SEED_OFFSET}.."
+                f"{VALIDATION_SEED_OFFSET + VALIDATION_SCENES - 1}"
+            )
         model.save_to_preset(
             save_preset,
             metadata={
-                "training_data": f"synthetic_scenes seeds 0..{train_scenes - 1}, "
-                f"{NUM_POINTS} points, voxel_size {VOXEL_SIZE} m",
+                **metadata,
+                "training_data": f"{training_data}, {NUM_POINTS} points, voxel_size {VOXEL_SIZE} m",
                 "held_out_data": f"synthetic_scenes seeds {TEST_SEED_OFFSET}.."
                 f"{TEST_SEED_OFFSET + test_scenes - 1}",
-                "metrics": {"semantic_miou_points": miou},
                 "voxel_size": VOXEL_SIZE,
                 "max_voxels": MAX_VOXELS,
                 "voxel_features": "mean colour (r, g, b) and height z in metres",
@@ -414,6 +502,8 @@ def run(args):
             args.preset,
             args.save_preset,
             args.fresh_scenes,
+            args.deep_backbone,
+            args.validate_every,
         )
         return 0
     if args.manual_dir is None:
@@ -440,11 +530,14 @@ def run(args):
 
 
 def run_demo(out_dir):
-    """Evaluates the shipped semantic preset on held-out scenes, fine-tunes briefly, renders."""
+    """Evaluates the shipped presets of the three pipelines on held-out scenes and renders.
+
+    Without a shipped semantic preset, a small semantic model trains for 3 epochs first.
+    """
     from keras_suite.zoo import SemanticSegmentation3D
 
     preset = "synthetic_scenes_semantic" if SemanticSegmentation3D.presets else None
-    train_and_evaluate(out_dir, 8, 8, 1 if preset else 3, preset=preset)
+    train_and_evaluate(out_dir, 8, 8, 0 if preset else 3, preset=preset)
     from keras_suite.cli import tf3d_instance
 
     tf3d_instance.run_demo(out_dir)

@@ -4,17 +4,18 @@ Trains `ObjectDetection3D` on synthetic scenes generated afresh every epoch, rep
 AP@0.5 on held-out scenes and draws ground-truth and predicted boxes over the points.
 """
 
-import json
-import os
-import time
+import sys
 
-from keras_suite.cli.tf3d import MAX_VOXELS, NUM_POINTS, TEST_SEED_OFFSET, VOXEL_SIZE
+from keras_suite.cli import tf3d_task
+from keras_suite.cli.tf3d import MAX_VOXELS, NUM_POINTS, VOXEL_SIZE, voxel_inputs
+from keras_suite.cli.tf3d_task import TRAIN_SEED_STRIDE
 
+NAME = "detection"
+TITLE = "detection"
+METRICS_KEY = "held_out_ap"
 DETECTION_CLASSES = ("box", "cylinder", "l_shape")
 FIRST_OBJECT_CLASS = 2
 PRESET = "synthetic_scenes_detection"
-SEMANTIC_PRESET = "synthetic_scenes_semantic"
-TRAIN_SEED_STRIDE = 10_000
 BATCH_SIZE = 4
 
 
@@ -50,8 +51,10 @@ def _pack(centers, sizes, rotations):
     return np.concatenate([centers, sizes, rotations[:, None]], axis=-1).astype("float32")
 
 
-def voxel_inputs(data):
-    return {k: data[k] for k in ("voxel_features", "voxel_xyz_indices", "num_valid_voxels")}
+def model_class():
+    from keras_suite.zoo import ObjectDetection3D
+
+    return ObjectDetection3D
 
 
 def build_model(from_semantic_preset=True):
@@ -60,15 +63,10 @@ def build_model(from_semantic_preset=True):
     The backbone is the semantic preset's U-Net (the same voxels and features) when that preset
     ships and `from_semantic_preset` is set; otherwise a fresh one of the same shape.
     """
-    from keras_suite.zoo import ObjectDetection3D, SemanticSegmentation3D, SparseUNet3D
-
-    if from_semantic_preset and SEMANTIC_PRESET in SemanticSegmentation3D.presets:
-        backbone = SemanticSegmentation3D.from_preset(SEMANTIC_PRESET).backbone
-    else:
-        backbone = SparseUNet3D([[16], [32], [48]], [64], [[48], [32], [32]])
+    backbone, _ = tf3d_task.semantic_backbone(from_semantic_preset)
     # Positives from IoU 0.3: at 0.5 about half of the voxels of each object stay negatives and
     # the scores of every object class stay far below the background's on held-out scenes.
-    return ObjectDetection3D(backbone, len(DETECTION_CLASSES), VOXEL_SIZE, iou_threshold=0.3)
+    return model_class()(backbone, len(DETECTION_CLASSES), VOXEL_SIZE, iou_threshold=0.3)
 
 
 def train(model, epochs, scenes_per_epoch, learning_rate=1e-3, log=print, checkpoint=None):
@@ -80,25 +78,19 @@ def train(model, epochs, scenes_per_epoch, learning_rate=1e-3, log=print, checkp
     """
     import keras
 
-    losses = []
     model.compile(optimizer=keras.optimizers.Adam(learning_rate))
-    for epoch in range(epochs):
-        if epoch == (2 * epochs) // 3 and epochs >= 3:
-            model.optimizer.learning_rate.assign(learning_rate / 3)
+
+    def fit_epoch(epoch):
         data = load_scenes(scenes_per_epoch, epoch * TRAIN_SEED_STRIDE)
-        history = model.fit(
+        return model.fit(
             voxel_inputs(data),
             {"boxes": data["boxes"], "classes": data["classes"]},
             batch_size=BATCH_SIZE,
             epochs=1,
             verbose=0,
         )
-        logs = {k: round(float(v[-1]), 4) for k, v in history.history.items()}
-        losses.append(logs)
-        log(f"epoch {epoch + 1}/{epochs}: {logs}")
-        if checkpoint:
-            model.save_weights(checkpoint)
-    return losses
+
+    return tf3d_task.fit_fresh_epochs(model, epochs, learning_rate, fit_epoch, log, checkpoint)
 
 
 def detect(model, data):
@@ -162,78 +154,31 @@ def render(data, detections, index, path):
     plt.close(figure)
 
 
+def summary(ap):
+    return f"AP@0.25 {ap['ap@0.25']:.3f}, AP@0.5 {ap['ap@0.5']:.3f}"
+
+
 def train_and_evaluate(out_dir, scenes_per_epoch, test_scenes, epochs, preset=None):
     """Trains (or fine-tunes a preset of) the detector, evaluates on held-out scenes, renders."""
-    from keras_suite.zoo import ObjectDetection3D
-
-    os.makedirs(out_dir, exist_ok=True)
-    start = time.time()
-    test = load_scenes(test_scenes, TEST_SEED_OFFSET)
-    if preset is not None:
-        model = ObjectDetection3D.from_preset(preset)
-        print(f"loaded preset {preset}", flush=True)
-    else:
-        model = build_model()
-    results = {}
-    if epochs > 0:
-        print(
-            f"training detection for {epochs} epochs of {scenes_per_epoch} fresh scenes",
-            flush=True,
-        )
-        losses = train(
-            model,
-            epochs,
-            scenes_per_epoch,
-            3e-4 if preset is not None else 1e-3,
-            log=lambda line: print(line, flush=True),
-        )
-        results["final_training_losses"] = losses[-1]
-    ap, per_class, detections = evaluate(model, test)
-    results.update(
-        {
-            "held_out_ap": ap,
-            "held_out_ap_per_class": per_class,
-            "held_out_scenes": test_scenes,
-            "seconds": round(time.time() - start, 1),
-        }
+    return tf3d_task.train_and_evaluate(
+        sys.modules[__name__], out_dir, scenes_per_epoch, test_scenes, epochs, preset
     )
-    print(
-        f"held-out detection ({test_scenes} scenes): AP@0.25 {ap['ap@0.25']:.3f}, "
-        f"AP@0.5 {ap['ap@0.5']:.3f}",
-        flush=True,
-    )
-    for index in range(min(2, test_scenes)):
-        render(test, detections, index, os.path.join(out_dir, f"detection_scene_{index}.png"))
-    with open(os.path.join(out_dir, "detection_metrics.json"), "w") as f:
-        json.dump(results, f, indent=2)
-    return model, results
 
 
 def preset_metadata(results, test_scenes):
     """The metadata of a detection preset: data, voxels, classes and held-out AP."""
-    return {
-        "training_data": "synthetic_scenes, fresh scenes every epoch (seeds epoch * "
-        f"{TRAIN_SEED_STRIDE} + i), {NUM_POINTS} points, voxel_size {VOXEL_SIZE} m",
-        "held_out_data": f"synthetic_scenes seeds {TEST_SEED_OFFSET}.."
-        f"{TEST_SEED_OFFSET + test_scenes - 1}",
-        "metrics": {
+    return tf3d_task.preset_metadata(
+        test_scenes,
+        metrics={
             "detection_ap@0.25_held_out": results["held_out_ap"]["ap@0.25"],
             "detection_ap@0.5_held_out": results["held_out_ap"]["ap@0.5"],
             "per_class": results["held_out_ap_per_class"],
         },
-        "voxel_size": VOXEL_SIZE,
-        "max_voxels": MAX_VOXELS,
-        "voxel_features": "mean colour (r, g, b) and height z in metres",
-        "class_names": ["background", *DETECTION_CLASSES],
-        "box_packing": "(cx, cy, cz, sx, sy, sz, yaw) in metres, voxel-grid frame",
-    }
+        class_names=["background", *DETECTION_CLASSES],
+        box_packing="(cx, cy, cz, sx, sy, sz, yaw) in metres, voxel-grid frame",
+    )
 
 
 def run_demo(out_dir):
     """Evaluates the shipped detection preset on held-out scenes and renders (no training)."""
-    from keras_suite.zoo import ObjectDetection3D
-
-    if PRESET in ObjectDetection3D.presets:
-        train_and_evaluate(out_dir, 8, 8, 0, preset=PRESET)
-    else:
-        train_and_evaluate(out_dir, 8, 8, 2)
+    tf3d_task.run_demo(sys.modules[__name__], out_dir)

@@ -5,23 +5,18 @@ instance AP (ScanNet style, over the furniture classes) on held-out scenes and d
 and predicted instances over the points.
 """
 
-import json
-import os
-import time
+import sys
 
-from keras_suite.cli.tf3d import (
-    MAX_VOXELS,
-    NUM_POINTS,
-    TEST_SEED_OFFSET,
-    VOXEL_SIZE,
-    augment_scene,
-)
+from keras_suite.cli import tf3d, tf3d_task
+from keras_suite.cli.tf3d import VOXEL_SIZE, voxel_inputs
+from keras_suite.cli.tf3d_task import TRAIN_SEED_STRIDE
 
+NAME = "instance"
+TITLE = "instance segmentation"
+METRICS_KEY = "held_out_instance_ap"
 CLASS_NAMES = ("floor", "wall", "box", "cylinder", "l_shape")
 THING_CLASSES = (2, 3, 4)
 PRESET = "synthetic_scenes_instance"
-SEMANTIC_PRESET = "synthetic_scenes_semantic"
-TRAIN_SEED_STRIDE = 10_000
 BATCH_SIZE = 4
 VOXEL_KEYS = ("voxel_features", "voxel_xyz_indices", "num_valid_voxels")
 # Spatial embeddings: 3 embedding units per metre, so that the embedding loss's push margin
@@ -37,20 +32,10 @@ def load_scenes(count, seed_offset, augment_rng=None):
     """
     import numpy as np
 
-    from keras_suite.datasets.synthetic_scenes.scene_generator import generate_scene
-    from keras_suite.datasets.synthetic_scenes.voxel_batch import scenes_to_voxels
-
-    scenes = [generate_scene(seed_offset + i, num_points=NUM_POINTS) for i in range(count)]
-    if augment_rng is not None:
-        scenes = [augment_scene(scene, augment_rng) for scene in scenes]
-    data = scenes_to_voxels(scenes, VOXEL_SIZE, MAX_VOXELS, max_points=NUM_POINTS)
+    data = tf3d.load_scenes(count, seed_offset, augment_rng)
     for key in ("voxel_instance_labels", "instance_labels"):
         data[key] = np.where(data[key] > 0, data[key], -1).astype("int32")
     return data
-
-
-def voxel_inputs(data):
-    return {k: data[k] for k in VOXEL_KEYS}
 
 
 def targets(data):
@@ -60,21 +45,20 @@ def targets(data):
     }
 
 
+def model_class():
+    from keras_suite.zoo import InstanceSegmentation3D
+
+    return InstanceSegmentation3D
+
+
 def build_model(from_semantic_preset=True):
     """The instance model of this command and its preset.
 
     Backbone and semantic head start from the semantic preset (the same voxels and features)
     when it ships and `from_semantic_preset` is set; otherwise the model is fresh.
     """
-    from keras_suite.zoo import InstanceSegmentation3D, SemanticSegmentation3D, SparseUNet3D
-
-    semantic = None
-    if from_semantic_preset and SEMANTIC_PRESET in SemanticSegmentation3D.presets:
-        semantic = SemanticSegmentation3D.from_preset(SEMANTIC_PRESET)
-        backbone = semantic.backbone
-    else:
-        backbone = SparseUNet3D([[16], [32], [48]], [64], [[48], [32], [32]])
-    model = InstanceSegmentation3D(
+    backbone, semantic = tf3d_task.semantic_backbone(from_semantic_preset)
+    model = model_class()(
         backbone,
         num_classes=len(CLASS_NAMES),
         embedding_dim=8,
@@ -125,25 +109,19 @@ def train(
     import numpy as np
     import tensorflow as tf
 
-    losses = []
     compile_model(model, learning_rate)
     rng = np.random.default_rng(first_seed) if augment else None
-    for epoch in range(epochs):
-        if epoch == (2 * epochs) // 3 and epochs >= 3:
-            model.optimizer.learning_rate.assign(learning_rate / 3)
+
+    def fit_epoch(epoch):
         data = load_scenes(scenes_per_epoch, first_seed + epoch * TRAIN_SEED_STRIDE, rng)
         dataset = (
             tf.data.Dataset.from_tensor_slices((voxel_inputs(data), targets(data)))
             .shuffle(scenes_per_epoch, seed=epoch)
             .batch(BATCH_SIZE)
         )
-        history = model.fit(dataset, epochs=1, shuffle=False, verbose=0)
-        logs = {k: round(float(v[-1]), 4) for k, v in history.history.items()}
-        losses.append(logs)
-        log(f"epoch {epoch + 1}/{epochs}: {logs}")
-        if checkpoint:
-            model.save_weights(checkpoint)
-    return losses
+        return model.fit(dataset, epochs=1, shuffle=False, verbose=0)
+
+    return tf3d_task.fit_fresh_epochs(model, epochs, learning_rate, fit_epoch, log, checkpoint)
 
 
 def predict(model, data):
@@ -204,79 +182,31 @@ def render(data, predictions, index, path):
     plt.close(figure)
 
 
+def summary(ap):
+    return f"AP {ap['ap']:.3f}, AP@0.5 {ap['ap_50']:.3f}, AP@0.25 {ap['ap_25']:.3f}"
+
+
 def train_and_evaluate(out_dir, scenes_per_epoch, test_scenes, epochs, preset=None):
     """Trains (or fine-tunes a preset of) the instance model, evaluates held out, renders."""
-    from keras_suite.zoo import InstanceSegmentation3D
-
-    os.makedirs(out_dir, exist_ok=True)
-    start = time.time()
-    test = load_scenes(test_scenes, TEST_SEED_OFFSET)
-    if preset is not None:
-        model = InstanceSegmentation3D.from_preset(preset)
-        print(f"loaded preset {preset}", flush=True)
-    else:
-        model = build_model()
-    results = {}
-    if epochs > 0:
-        print(
-            f"training instance segmentation for {epochs} epochs of {scenes_per_epoch} fresh "
-            "scenes",
-            flush=True,
-        )
-        losses = train(
-            model,
-            epochs,
-            scenes_per_epoch,
-            3e-4 if preset is not None else 1e-3,
-            log=lambda line: print(line, flush=True),
-        )
-        results["final_training_losses"] = losses[-1]
-    ap, per_class, predictions = evaluate(model, test)
-    results.update(
-        {
-            "held_out_instance_ap": ap,
-            "held_out_instance_ap_per_class": per_class,
-            "held_out_scenes": test_scenes,
-            "seconds": round(time.time() - start, 1),
-        }
+    return tf3d_task.train_and_evaluate(
+        sys.modules[__name__], out_dir, scenes_per_epoch, test_scenes, epochs, preset
     )
-    print(
-        f"held-out instance segmentation ({test_scenes} scenes): AP {ap['ap']:.3f}, "
-        f"AP@0.5 {ap['ap_50']:.3f}, AP@0.25 {ap['ap_25']:.3f}",
-        flush=True,
-    )
-    for index in range(min(2, test_scenes)):
-        render(test, predictions, index, os.path.join(out_dir, f"instance_scene_{index}.png"))
-    with open(os.path.join(out_dir, "instance_metrics.json"), "w") as f:
-        json.dump(results, f, indent=2)
-    return model, results
 
 
 def preset_metadata(results, test_scenes):
     """The metadata of an instance preset: data, voxels, classes and held-out instance AP."""
-    return {
-        "training_data": "synthetic_scenes, fresh scenes every epoch (seeds epoch * "
-        f"{TRAIN_SEED_STRIDE} + i), {NUM_POINTS} points, voxel_size {VOXEL_SIZE} m",
-        "held_out_data": f"synthetic_scenes seeds {TEST_SEED_OFFSET}.."
-        f"{TEST_SEED_OFFSET + test_scenes - 1}",
-        "metrics": {
+    return tf3d_task.preset_metadata(
+        test_scenes,
+        metrics={
             f"instance_{key}_points_held_out": value
             for key, value in results["held_out_instance_ap"].items()
         },
-        "metrics_per_class_held_out": results["held_out_instance_ap_per_class"],
-        "voxel_size": VOXEL_SIZE,
-        "max_voxels": MAX_VOXELS,
-        "voxel_features": "mean colour (r, g, b) and height z in metres",
-        "class_names": list(CLASS_NAMES),
-        "thing_classes": list(THING_CLASSES),
-    }
+        metrics_per_class_held_out=results["held_out_instance_ap_per_class"],
+        class_names=list(CLASS_NAMES),
+        thing_classes=list(THING_CLASSES),
+    )
 
 
 def run_demo(out_dir):
     """Evaluates the shipped instance preset on held-out scenes and renders (no training)."""
-    from keras_suite.zoo import InstanceSegmentation3D
-
-    if PRESET in InstanceSegmentation3D.presets:
-        train_and_evaluate(out_dir, 8, 8, 0, preset=PRESET)
-    else:
-        train_and_evaluate(out_dir, 8, 8, 2)
+    tf3d_task.run_demo(sys.modules[__name__], out_dir)

@@ -21,13 +21,14 @@ class SparseConv3D(keras.layers.Layer):
 
     Work is done only for neighbour pairs that exist: for each kernel offset the existing pairs
     are gathered from the neighbour table, multiplied by that offset's `(in_channels, filters)`
-    matrix and summed into their output rows. Under XLA (`jit_compile=True`), whose shapes must
-    be static, each offset instead gathers every row's neighbour (zeros where absent) and
-    multiplies all of them: the same result with more arithmetic. The neighbour table comes from
-    `keras_suite.ops.build_kernel_map`; pass it as `kernel_map` to share one table between all
-    convolutions at a resolution level (otherwise each call builds its own). Padding rows (at or
-    past `num_valid_voxels`) are ignored on input and are zeros on output. Runs under
-    `jit_compile=True` and in `model.fit` (TensorFlow backend).
+    matrix and added into their output rows in place (`tf.tensor_scatter_nd_add`). Under XLA
+    (`jit_compile=True`), whose shapes must be static, each offset instead gathers every row's
+    neighbour (zeros where absent) and multiplies all of them: the same result with more
+    arithmetic. The neighbour table comes from `keras_suite.ops.build_kernel_map`; pass it as
+    `kernel_map` to share one table between all convolutions at a resolution level (otherwise
+    each call builds its own). Padding rows (at or past `num_valid_voxels`) are ignored on input
+    and are zeros on output. Runs under `jit_compile=True` and in `model.fit` (TensorFlow
+    backend).
 
     Args:
         filters: int, the number of output channels.
@@ -155,19 +156,18 @@ class SparseConv3D(keras.layers.Layer):
                 neighbours = tf.where(column[:, tf.newaxis] >= 0, neighbours, 0)
                 outputs += tf.matmul(neighbours, kernel[offset])
             return self._finish(outputs, batch, num_voxels, num_valid_voxels)
-        rows, contributions = [], []
+        # Each offset's products are added straight into their output rows. In a graph the
+        # chain of scatter-adds updates one buffer in place (TensorFlow forwards the buffer of
+        # an input used only once), so the pairs' products are never concatenated; the
+        # gradient of each add is a gather of the output gradient at those rows.
         for offset in range(volume):
             if offset == centre:
                 continue
             column = table[offset]
-            out_rows = tf.cast(tf.where(column >= 0)[:, 0], tf.int32)
-            in_rows = tf.gather(column, out_rows)
-            rows.append(out_rows)
-            contributions.append(tf.matmul(tf.gather(flat, in_rows), kernel[offset]))
-        if rows:
-            outputs += tf.math.unsorted_segment_sum(
-                tf.concat(contributions, axis=0), tf.concat(rows, axis=0), batch * num_voxels
-            )
+            out_rows = tf.where(column >= 0)
+            in_rows = tf.gather(column, out_rows[:, 0])
+            products = tf.matmul(tf.gather(flat, in_rows), kernel[offset])
+            outputs = tf.tensor_scatter_nd_add(outputs, out_rows, products)
         return self._finish(outputs, batch, num_voxels, num_valid_voxels)
 
     def _finish(self, outputs, batch, num_voxels, num_valid_voxels):
