@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# pytest-xdist workers; each runs TensorFlow on one intra-op thread (tests/conftest.py).
+PYTEST_WORKERS ?= 2
 
 .PHONY: install test lint demo bench clean
 
@@ -19,7 +21,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 test: lint
-	$(BIN)/python -m pytest -q --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadscope --durations=15 $(PYTEST_ARGS)
 
 demo: $(STAMP)
 	$(BIN)/keras-suite demo --out demo_out

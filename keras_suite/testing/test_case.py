@@ -139,6 +139,11 @@ class TestCase(unittest.TestCase):
     def run_fit_smoke_test(self, model, x, y=None, epochs=3, batch_size=None, min_decrease=0.0):
         """Fits a compiled `model` for a few epochs and checks that the training loss fell.
 
+        Before a graph-mode fit, the model, its compiled loss and metrics and its optimizer are
+        built eagerly on the first batch (as Keras does itself under a distribution strategy): a
+        `tf.function` whose first trace creates variables is traced a second time, and tracing
+        the train step is most of a small fit's cost.
+
         Args:
             model: a compiled model.
             x: inputs (or a `tf.data.Dataset` yielding `(x, y)`).
@@ -150,6 +155,8 @@ class TestCase(unittest.TestCase):
         Returns:
             The `History` of the fit.
         """
+        if not model.run_eagerly:
+            _build_for_fit(model, x, y, batch_size)
         history = model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0)
         losses = history.history["loss"]
         self.assertTrue(np.all(np.isfinite(losses)), f"non-finite losses: {losses}")
@@ -157,6 +164,20 @@ class TestCase(unittest.TestCase):
             losses[-1], losses[0] * (1.0 - min_decrease), f"the loss did not fall: {losses}"
         )
         return history
+
+
+def _build_for_fit(model, x, y, batch_size):
+    if hasattr(x, "element_spec"):  # a `tf.data.Dataset`
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(next(iter(x.take(1))))
+    else:
+        rows = batch_size or 32
+        x, y = keras.tree.map_structure(lambda array: array[:rows], (x, y))
+        sample_weight = None
+    y_pred = model(x)
+    model.compute_loss(x, y, y_pred, sample_weight)
+    model.compute_metrics(x, y, y_pred, sample_weight)
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
 
 
 def _call(layer, input_data, call_kwargs):

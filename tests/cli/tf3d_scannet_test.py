@@ -7,6 +7,7 @@ import os
 
 import pytest
 
+from keras_suite.cli import tf3d
 from keras_suite.cli.main import main
 
 _SCANNET_TEST = os.path.join(
@@ -21,8 +22,19 @@ def _write_download(manual_dir):
     module.write_download(manual_dir)
 
 
-@pytest.mark.slow  # about 30 s on CPU, nearly all of it tracing the model's train step
-def test_smoke_trains_and_evaluates_on_scannet(tmp_path):
+@pytest.mark.slow
+def test_smoke_trains_and_evaluates_on_scannet(tmp_path, monkeypatch):
+    # The command's plumbing (TFDS build, fit, evaluation, preset) on a one-level U-Net: the
+    # cost of this test is tracing the train step, which grows with the U-Net's depth.
+    from keras_suite.zoo import SemanticSegmentation3D, SparseUNet3D
+
+    built = []
+
+    def one_level_model(num_classes):
+        built.append(SparseUNet3D([[8]], [8], [[8]]))
+        return SemanticSegmentation3D(built[-1], num_classes=num_classes)
+
+    monkeypatch.setattr(tf3d, "build_model", one_level_model)
     manual_dir = str(tmp_path / "manual")
     _write_download(manual_dir)
     out = tmp_path / "out"
@@ -30,6 +42,7 @@ def test_smoke_trains_and_evaluates_on_scannet(tmp_path):
     argv = ["tf3d", "--dataset", "scannet", "--manual-dir", manual_dir, "--out", str(out)]
     argv += ["--epochs", "1", "--voxel-size", "0.5", "--max-voxels", "16"]
     assert main(argv + ["--save-preset", str(preset)]) == 0
+    assert len(built) == 1
     with open(out / "metrics.json") as f:
         metrics = json.load(f)
     miou = metrics["validation_voxel_miou"]
