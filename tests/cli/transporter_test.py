@@ -108,3 +108,16 @@ def test_eval_record_writes_the_success_into_the_preset_metadata(tmp_path, monke
 def test_train_rejects_a_scale_that_does_not_divide_the_crop(tmp_path):
     with pytest.raises(ValueError, match="`scale` must divide the crop size 64"):
         transporter.train("block-insertion", str(tmp_path), n_demos=1, scale=3)
+
+
+@pytest.mark.parametrize("scale", [1, 2, 4, 8])
+def test_default_downsampling_keeps_the_papers_feature_grid_in_metres(scale):
+    from keras_suite.zoo.transporter.action_coding import PIXEL_SIZE
+
+    # The paper: full-size maps (3.125 mm pixels), features 8 times coarser: 2.5 cm cells.
+    cell = scale * PIXEL_SIZE * transporter.default_downsampling(scale)
+    assert cell == pytest.approx(8 * PIXEL_SIZE)
+    args = cli.build_parser().parse_args(
+        ["ravens", "train", "--task", "block-insertion", "--scale", str(scale)]
+    )
+    assert args.downsampling is None  # train() then uses default_downsampling(scale)

@@ -49,6 +49,9 @@ class TransporterNet(PresetMixin, keras.Model):
         bounds: workspace bounds of the map, `((x_min, x_max), (y_min, y_max), (z_min, z_max))`.
         pixel_size: metres per pixel of the map the model sees; `act` shrinks finer
             observations to it (see `map_scaling`).
+        downsampling: how much coarser the networks' deepest features are than the map (see
+            `TransporterResNet`): 8 in the paper; 4 keeps the paper's feature grid, in metres, on
+            maps shrunk twice.
         **kwargs: `keras.Model` arguments (`name`, ...).
 
     Call arguments:
@@ -84,6 +87,7 @@ class TransporterNet(PresetMixin, keras.Model):
         correlation="fft",
         bounds=BOUNDS,
         pixel_size=PIXEL_SIZE,
+        downsampling=8,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -95,13 +99,18 @@ class TransporterNet(PresetMixin, keras.Model):
         self.correlation = correlation
         self.bounds = tuple(tuple(float(v) for v in axis) for axis in bounds)
         self.pixel_size = float(pixel_size)
+        self.downsampling = int(downsampling)
         if len(self.bounds) != 3 or any(len(axis) != 2 for axis in self.bounds):
             raise ValueError(
                 "`bounds` must be ((x_min, x_max), (y_min, y_max), (z_min, z_max)). "
                 f"Received: bounds={bounds!r}"
             )
         self.attention = TransporterAttention(
-            1, self.attention_filters, dtype=self.dtype_policy, name="attention"
+            1,
+            self.attention_filters,
+            self.downsampling,
+            dtype=self.dtype_policy,
+            name="attention",
         )
         self.transport = TransporterTransport(
             self.crop_size,
@@ -109,6 +118,7 @@ class TransporterNet(PresetMixin, keras.Model):
             self.transport_dim,
             self.transport_filters,
             correlation,
+            self.downsampling,
             dtype=self.dtype_policy,
             name="transport",
         )
@@ -227,6 +237,7 @@ class TransporterNet(PresetMixin, keras.Model):
             correlation=self.correlation,
             bounds=self.bounds,
             pixel_size=self.pixel_size,
+            downsampling=self.downsampling,
         )
 
 

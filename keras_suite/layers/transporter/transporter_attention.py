@@ -22,6 +22,8 @@ class TransporterAttention(keras.layers.Layer):
     Args:
         num_rotations: number of pick rotations (1, the paper's default, for a suction pick).
         filters: the backbone's eight stage widths (see `TransporterResNet`).
+        downsampling: how much coarser the backbone's deepest features are (see
+            `TransporterResNet`; 8 in the paper).
         **kwargs: base layer arguments (`name`, `dtype`, ...).
 
     Call arguments:
@@ -41,7 +43,7 @@ class TransporterAttention(keras.layers.Layer):
     ```
     """
 
-    def __init__(self, num_rotations=1, filters=PAPER_FILTERS, **kwargs):
+    def __init__(self, num_rotations=1, filters=PAPER_FILTERS, downsampling=8, **kwargs):
         super().__init__(**kwargs)
         if int(num_rotations) < 1:
             raise ValueError(
@@ -49,7 +51,10 @@ class TransporterAttention(keras.layers.Layer):
             )
         self.num_rotations = int(num_rotations)
         self.filters = tuple(int(f) for f in filters)
-        self.net = TransporterResNet(1, self.filters, dtype=self.dtype_policy, name="net")
+        self.downsampling = int(downsampling)
+        self.net = TransporterResNet(
+            1, self.filters, self.downsampling, dtype=self.dtype_policy, name="net"
+        )
 
     def build(self, input_shape):
         if not self.net.built:
@@ -77,4 +82,9 @@ class TransporterAttention(keras.layers.Layer):
         return tuple(input_shape[:-1]) + (self.num_rotations,)
 
     def get_config(self):
-        return dict(super().get_config(), num_rotations=self.num_rotations, filters=self.filters)
+        return dict(
+            super().get_config(),
+            num_rotations=self.num_rotations,
+            filters=self.filters,
+            downsampling=self.downsampling,
+        )

@@ -4,8 +4,8 @@ import keras
 from keras import ops
 
 PAPER_FILTERS = (64, 128, 256, 512, 256, 128, 64, 16)
-_STRIDES = (1, 2, 2, 2, 1, 1, 1, 1)
-_UPSAMPLE_AFTER = (4, 5, 6)
+#: The factors by which the network may shrink its features (8 in the paper).
+DOWNSAMPLINGS = (1, 2, 4, 8)
 
 
 class _Bottleneck(keras.layers.Layer):
@@ -52,14 +52,19 @@ class TransporterResNet(keras.layers.Layer):
     Robotic Manipulation" (CoRL 2020): a 3x3 stem, then eight stages of one projecting and one
     identity bottleneck block each; stages 2-4 halve the resolution (8x in all), stages 5-7 are
     each followed by a 2x bilinear upsampling, and the last stage outputs `output_dim` channels
-    without a final ReLU. Inputs whose height or width is not a multiple of 8 are zero-padded at
-    the bottom/right and the output is cropped back, so the output always has the input's height
-    and width.
+    without a final ReLU. With `downsampling=4` (or 2, 1) only stages 2-3 (or 2, or none) halve
+    the resolution and only stages 6-7 (or 7, or none) upsample: a model that sees maps shrunk
+    twice (`map_scaling`) with `downsampling=4` has deep features as fine, in metres, as the
+    paper's at full size. Inputs whose height or width is not a multiple of `downsampling` are
+    zero-padded at the bottom/right and the output is cropped back, so the output always has the
+    input's height and width.
 
     Args:
         output_dim: number of output channels.
         filters: the widths of the eight stages; the paper's are
             `(64, 128, 256, 512, 256, 128, 64, 16)`. Narrower tuples give small models.
+        downsampling: how many times the deepest features are coarser than the input: 8 (the
+            paper's), 4, 2 or 1.
         **kwargs: base layer arguments (`name`, `dtype`, ...).
 
     Call arguments:
@@ -79,7 +84,7 @@ class TransporterResNet(keras.layers.Layer):
     ```
     """
 
-    def __init__(self, output_dim, filters=PAPER_FILTERS, **kwargs):
+    def __init__(self, output_dim, filters=PAPER_FILTERS, downsampling=8, **kwargs):
         super().__init__(**kwargs)
         filters = tuple(int(f) for f in filters)
         if len(filters) != 8 or min(filters) < 1:
@@ -89,15 +94,25 @@ class TransporterResNet(keras.layers.Layer):
             )
         if int(output_dim) < 1:
             raise ValueError(f"`output_dim` must be a positive int. Received: {output_dim}")
+        if downsampling not in DOWNSAMPLINGS:
+            raise ValueError(
+                f"`downsampling` must be one of {DOWNSAMPLINGS}. Received: "
+                f"downsampling={downsampling!r}"
+            )
         self.output_dim = int(output_dim)
         self.filters = filters
+        self.downsampling = int(downsampling)
+        halvings = self.downsampling.bit_length() - 1
+        strides = [2 if 1 <= stage <= halvings else 1 for stage in range(len(filters))]
+        # The stages after which the features are upsampled: the last `halvings` of 4, 5, 6.
+        self._upsample_after = tuple(range(7 - halvings, 7))
         self.stem = keras.layers.Conv2D(filters[0], 3, padding="same", dtype=self.dtype_policy)
         self.blocks = []
-        for stage, (width, strides) in enumerate(zip(filters, _STRIDES)):
+        for stage, (width, stride) in enumerate(zip(filters, strides)):
             last = stage == len(filters) - 1
             out = self.output_dim if last else width
             self.blocks.append(
-                _Bottleneck(width, out, strides, True, not last, dtype=self.dtype_policy)
+                _Bottleneck(width, out, stride, True, not last, dtype=self.dtype_policy)
             )
             self.blocks.append(_Bottleneck(width, out, 1, False, not last, dtype=self.dtype_policy))
         self.upsample = keras.layers.UpSampling2D(
@@ -115,14 +130,14 @@ class TransporterResNet(keras.layers.Layer):
 
     def call(self, inputs):
         height, width = ops.shape(inputs)[1], ops.shape(inputs)[2]
-        pad_h, pad_w = -height % 8, -width % 8
+        pad_h, pad_w = -height % self.downsampling, -width % self.downsampling
         x = inputs
         if pad_h or pad_w:
             x = ops.pad(x, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)))
         x = ops.relu(self.stem(x))
         for index, block in enumerate(self.blocks):
             x = block(x)
-            if index // 2 in _UPSAMPLE_AFTER and index % 2 == 1:
+            if index // 2 in self._upsample_after and index % 2 == 1:
                 x = self.upsample(x)
         return x[:, :height, :width, :]
 
@@ -130,4 +145,9 @@ class TransporterResNet(keras.layers.Layer):
         return tuple(input_shape[:-1]) + (self.output_dim,)
 
     def get_config(self):
-        return dict(super().get_config(), output_dim=self.output_dim, filters=self.filters)
+        return dict(
+            super().get_config(),
+            output_dim=self.output_dim,
+            filters=self.filters,
+            downsampling=self.downsampling,
+        )

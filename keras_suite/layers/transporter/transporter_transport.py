@@ -28,6 +28,8 @@ class TransporterTransport(keras.layers.Layer):
         output_dim: channels of the key and query features (3 in the paper).
         filters: the eight stage widths of both networks (see `TransporterResNet`).
         correlation: `"fft"` or `"direct"`.
+        downsampling: how much coarser the networks' deepest features are (see
+            `TransporterResNet`; 8 in the paper).
         **kwargs: base layer arguments (`name`, `dtype`, ...).
 
     Call arguments:
@@ -58,6 +60,7 @@ class TransporterTransport(keras.layers.Layer):
         output_dim=3,
         filters=PAPER_FILTERS,
         correlation="fft",
+        downsampling=8,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -75,11 +78,20 @@ class TransporterTransport(keras.layers.Layer):
         self.output_dim = int(output_dim)
         self.filters = tuple(int(f) for f in filters)
         self.correlation = correlation
+        self.downsampling = int(downsampling)
         self.key_net = TransporterResNet(
-            self.output_dim, self.filters, dtype=self.dtype_policy, name="key_net"
+            self.output_dim,
+            self.filters,
+            self.downsampling,
+            dtype=self.dtype_policy,
+            name="key_net",
         )
         self.query_net = TransporterResNet(
-            self.output_dim, self.filters, dtype=self.dtype_policy, name="query_net"
+            self.output_dim,
+            self.filters,
+            self.downsampling,
+            dtype=self.dtype_policy,
+            name="query_net",
         )
 
     def build(self, inputs_shape, pick_pixels_shape=None):
@@ -111,4 +123,5 @@ class TransporterTransport(keras.layers.Layer):
             output_dim=self.output_dim,
             filters=self.filters,
             correlation=self.correlation,
+            downsampling=self.downsampling,
         )

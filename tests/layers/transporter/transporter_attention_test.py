@@ -27,6 +27,12 @@ class TransporterAttentionTest(TestCase):
         attention = TransporterAttention(1, SMALL)
         self.assertAllClose(attention(self.x), attention.net(self.x), atol=1e-6)
 
+    def test_downsampling_reaches_the_network(self):
+        attention = TransporterAttention(1, SMALL, downsampling=2)
+        self.assertAllClose(attention(self.x), attention.net(self.x), atol=1e-6)
+        self.assertEqual(attention.net.downsampling, 2)
+        self.assertEqual(TransporterAttention.from_config(attention.get_config()).downsampling, 2)
+
     def test_rotations_score_rotated_maps_and_rotate_back(self):
         attention = TransporterAttention(4, SMALL)
         out = np.asarray(attention(self.x))

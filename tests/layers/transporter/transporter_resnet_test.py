@@ -8,7 +8,7 @@ from keras_suite.testing import TestCase
 SMALL = (4, 4, 8, 8, 8, 4, 4, 4)
 
 
-def _reference(net, x):
+def _reference(net, x, strides=(1, 2, 2, 2, 1, 1, 1, 1), upsample_after=(4, 5, 6)):
     """The ResNet43_8s wiring rebuilt from plain Keras ops and the layer's own weights."""
     weights = iter(net.get_weights())
 
@@ -25,11 +25,11 @@ def _reference(net, x):
         return keras.ops.relu(y) if relu else y
 
     y = keras.ops.relu(conv(x))
-    for stage, strides in enumerate([1, 2, 2, 2, 1, 1, 1, 1]):
+    for stage, stride in enumerate(strides):
         relu = stage < 7
-        y = block(y, strides, True, relu)
+        y = block(y, stride, True, relu)
         y = block(y, 1, False, relu)
-        if stage in (4, 5, 6):
+        if stage in upsample_after:
             y = keras.ops.image.resize(y, (y.shape[1] * 2, y.shape[2] * 2), "bilinear")
     return y
 
@@ -50,6 +50,19 @@ class TransporterResNetTest(TestCase):
         x = np.random.default_rng(1).normal(size=(2, 16, 24, 4)).astype("float32")
         self.assertAllClose(net(x), _reference(net, x), atol=1e-5, rtol=1e-5)
 
+    def test_downsampling_four_halves_twice_and_upsamples_after_stages_six_and_seven(self):
+        net = TransporterResNet(2, SMALL, downsampling=4)
+        x = np.random.default_rng(3).normal(size=(2, 12, 20, 4)).astype("float32")
+        output = net(x)
+        reference = _reference(net, x, (1, 2, 2, 1, 1, 1, 1, 1), (5, 6))
+        self.assertAllClose(output, reference, atol=1e-5, rtol=1e-5)
+        # The same weights as the default network: only the strides and upsamplings move.
+        default = TransporterResNet(2, SMALL)
+        default.build((None, None, None, 4))
+        self.assertEqual(net.count_params(), default.count_params())
+        restored = TransporterResNet.from_config(net.get_config())
+        self.assertEqual(restored.downsampling, 4)
+
     def test_odd_sizes_are_padded_to_a_multiple_of_eight_and_cropped_back(self):
         net = TransporterResNet(2, SMALL)
         x = np.random.default_rng(2).normal(size=(1, 13, 21, 4)).astype("float32")
@@ -67,3 +80,5 @@ class TransporterResNetTest(TestCase):
             TransporterResNet(1, filters=(8, 8))
         with pytest.raises(ValueError, match="`output_dim` must be a positive int"):
             TransporterResNet(0)
+        with pytest.raises(ValueError, match="`downsampling` must be one of"):
+            TransporterResNet(1, SMALL, downsampling=3)

@@ -55,6 +55,13 @@ class TransporterTransportTest(TestCase):
             expected = _reference(transport, self.x, self.pick)
             self.assertAllClose(out, expected, atol=1e-3, rtol=1e-3)
 
+    def test_downsampling_reaches_both_networks(self):
+        transport = TransporterTransport(7, 4, 3, SMALL, downsampling=4)
+        out = transport(self.x, self.pick)
+        self.assertEqual((transport.key_net.downsampling, transport.query_net.downsampling), (4, 4))
+        self.assertAllClose(out, _reference(transport, self.x, self.pick), atol=1e-3, rtol=1e-3)
+        self.assertEqual(TransporterTransport.from_config(transport.get_config()).downsampling, 4)
+
     def test_direct_and_fft_agree_with_gradients(self):
         transport = TransporterTransport(6, 4, 3, SMALL, correlation="fft")
         direct = TransporterTransport(6, 4, 3, SMALL, correlation="direct")

@@ -8,7 +8,10 @@ from keras_suite.zoo import TransporterNet
 from keras_suite.zoo.transporter.map_scaling import map_scale_factor
 
 #: The presets that ship, trained and evaluated by `keras-suite ravens train` / `eval --record`.
-SHIPPED = {"ravens_place_red_in_green": "place-red-in-green"}
+SHIPPED = {
+    "ravens_block_insertion": "block-insertion",
+    "ravens_place_red_in_green": "place-red-in-green",
+}
 
 
 def test_the_shipped_presets_are_listed():
@@ -33,6 +36,8 @@ def test_preset_loads_offline_with_its_measured_success(name):
         assert json.load(f)["config"]["pixel_size"] == model.pixel_size
     # The preset acts on a full-size Ravens map, shrunk to its own grid.
     assert map_scale_factor((320, 160, 4), model.bounds, model.pixel_size) == metadata["map_scale"]
+    # Presets trained before `downsampling` existed used the paper's 8.
+    assert model.downsampling == metadata.get("downsampling", 8)
     image = np.zeros((320, 160, 4), "float32")
     action = model.act({"image": image})
     for key in ("pose0", "pose1"):
@@ -43,10 +48,10 @@ def test_preset_loads_offline_with_its_measured_success(name):
 
 
 @pytest.mark.slow
-def test_place_red_in_green_preset_replays_its_first_recorded_episode():
+@pytest.mark.parametrize("name", ["ravens_block_insertion", "ravens_place_red_in_green"])
+def test_preset_replays_its_first_recorded_episode(name):
     from keras_suite.cli.transporter import evaluate
 
-    name = "ravens_place_red_in_green"
     recorded = TransporterNet.presets[name]["evaluation"]
     model = TransporterNet.from_preset(name)
     result = evaluate(model, SHIPPED[name], episodes=1, log=lambda line: None)
