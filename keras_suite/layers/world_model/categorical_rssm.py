@@ -208,8 +208,7 @@ class CategoricalRSSM(keras.layers.Layer):
         """One posterior step: corrects the prior state with the observation embedding."""
         if noise is None and sample:
             noise = self._noise(ops.shape(embed)[:1])
-        stats = self._posterior_stats(prior["deter"], self._embed_share(embed))
-        return dict(stats, deter=prior["deter"], stoch=self._sample(stats, noise, sample))
+        return self._posterior(prior["deter"], self._embed_share(embed), noise, sample)
 
     def _prior(self, state, action):
         """The prior's `deter` and distribution statistics, without the sample."""
@@ -225,10 +224,12 @@ class CategoricalRSSM(keras.layers.Layer):
         kernel = self.obs_out.kernel[self.deter_size :]
         return ops.matmul(embed, ops.cast(kernel, embed.dtype))
 
-    def _posterior_stats(self, deter, embed_share):
+    def _posterior(self, deter, embed_share, noise, sample):
+        """The posterior state from the prior's `deter` and the embedding's `_embed_share`."""
         kernel = ops.cast(self.obs_out.kernel[: self.deter_size], deter.dtype)
         x = ops.matmul(deter, kernel) + embed_share + ops.cast(self.obs_out.bias, deter.dtype)
-        return self._stats(self.obs_stats(self.obs_out.activation(x)))
+        stats = self._stats(self.obs_stats(self.obs_out.activation(x)))
+        return dict(stats, deter=deter, stoch=self._sample(stats, noise, sample))
 
     def observe(self, embed, actions, is_first, state=None, sample=True):
         """Filters a batch of sequences; returns `(posterior, prior)` over (batch, time, ...).
@@ -255,10 +256,7 @@ class CategoricalRSSM(keras.layers.Layer):
                 for k in ("deter", "stoch")
             }
             prior = self._prior(state, action_t * keep[:, None])
-            stats = self._posterior_stats(prior["deter"], embed_t)
-            stoch = self._sample(stats, noise_t, sample)
-            posterior = dict(stats, deter=prior["deter"], stoch=stoch)
-            return posterior, prior
+            return self._posterior(prior["deter"], embed_t, noise_t, sample), prior
 
         prior_init = {k: v for k, v in state.items() if k != "stoch"}
         posterior, prior = static_scan(
