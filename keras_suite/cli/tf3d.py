@@ -22,6 +22,7 @@ TEST_SEED_OFFSET = 1_000_000
 VALIDATION_SEED_OFFSET = 500_000
 VALIDATION_SCENES = 12
 DATASETS = ("synthetic_scenes", "scannet", "rio")
+VOXEL_KEYS = ("voxel_features", "voxel_xyz_indices", "num_valid_voxels")
 REAL_VOXEL_SIZE = 0.05
 REAL_MAX_VOXELS = 20000
 REAL_BATCH_SIZE = 4
@@ -150,7 +151,7 @@ def augment_scene(scene, rng):
 
 
 def voxel_inputs(data):
-    return {k: data[k] for k in ("voxel_features", "voxel_xyz_indices", "num_valid_voxels")}
+    return {k: data[k] for k in VOXEL_KEYS}
 
 
 def build_backbone(deep=False):
@@ -372,15 +373,22 @@ def train_and_evaluate(
             metadata={
                 **metadata,
                 "training_data": f"{training_data}, {NUM_POINTS} points, voxel_size {VOXEL_SIZE} m",
-                "held_out_data": f"synthetic_scenes seeds {TEST_SEED_OFFSET}.."
-                f"{TEST_SEED_OFFSET + test_scenes - 1}",
-                "voxel_size": VOXEL_SIZE,
-                "max_voxels": MAX_VOXELS,
-                "voxel_features": "mean colour (r, g, b) and height z in metres",
+                **scene_metadata(test_scenes),
                 "class_names": ["floor", "wall", "box", "cylinder", "l_shape"],
             },
         )
     return results
+
+
+def scene_metadata(test_scenes):
+    """The preset metadata every synthetic-scenes pipeline records: held-out seeds and voxels."""
+    return {
+        "held_out_data": f"synthetic_scenes seeds {TEST_SEED_OFFSET}.."
+        f"{TEST_SEED_OFFSET + test_scenes - 1}",
+        "voxel_size": VOXEL_SIZE,
+        "max_voxels": MAX_VOXELS,
+        "voxel_features": "mean colour (r, g, b) and height z in metres",
+    }
 
 
 def load_voxel_split(name, split, manual_dir, data_dir, voxel_size, max_voxels):

@@ -8,7 +8,7 @@ and predicted instances over the points.
 import sys
 
 from keras_suite.cli import tf3d, tf3d_task
-from keras_suite.cli.tf3d import VOXEL_SIZE, voxel_inputs
+from keras_suite.cli.tf3d import VOXEL_KEYS, VOXEL_SIZE, voxel_inputs
 from keras_suite.cli.tf3d_task import TRAIN_SEED_STRIDE
 
 NAME = "instance"
@@ -18,7 +18,6 @@ CLASS_NAMES = ("floor", "wall", "box", "cylinder", "l_shape")
 THING_CLASSES = (2, 3, 4)
 PRESET = "synthetic_scenes_instance"
 BATCH_SIZE = 4
-VOXEL_KEYS = ("voxel_features", "voxel_xyz_indices", "num_valid_voxels")
 # Spatial embeddings: 3 embedding units per metre, so that the embedding loss's push margin
 # (means 3 units apart) asks for 1 m between instance centres and its pull margin (0.5) 17 cm.
 COORDINATE_SCALE = 3.0 * VOXEL_SIZE

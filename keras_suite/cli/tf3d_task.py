@@ -13,7 +13,7 @@ import json
 import os
 import time
 
-from keras_suite.cli.tf3d import MAX_VOXELS, NUM_POINTS, TEST_SEED_OFFSET, VOXEL_SIZE
+from keras_suite.cli.tf3d import NUM_POINTS, TEST_SEED_OFFSET, VOXEL_SIZE, scene_metadata
 
 SEMANTIC_PRESET = "synthetic_scenes_semantic"
 TRAIN_SEED_STRIDE = 10_000
@@ -110,11 +110,7 @@ def preset_metadata(test_scenes, **entries):
     return {
         "training_data": "synthetic_scenes, fresh scenes every epoch (seeds epoch * "
         f"{TRAIN_SEED_STRIDE} + i), {NUM_POINTS} points, voxel_size {VOXEL_SIZE} m",
-        "held_out_data": f"synthetic_scenes seeds {TEST_SEED_OFFSET}.."
-        f"{TEST_SEED_OFFSET + test_scenes - 1}",
-        "voxel_size": VOXEL_SIZE,
-        "max_voxels": MAX_VOXELS,
-        "voxel_features": "mean colour (r, g, b) and height z in metres",
+        **scene_metadata(test_scenes),
         **entries,
     }
 
