@@ -23,6 +23,9 @@ VALIDATION_SEED_OFFSET = 500_000
 VALIDATION_SCENES = 12
 DATASETS = ("synthetic_scenes", "scannet", "rio")
 VOXEL_KEYS = ("voxel_features", "voxel_xyz_indices", "num_valid_voxels")
+#: Synthetic-scene voxel features with `--point-geometry`: colour and height, then the 9 of
+#: `keras_suite.datasets.synthetic_scenes.voxel_batch.POINT_GEOMETRY_FEATURES`.
+POINT_GEOMETRY_FEATURES = 13
 REAL_VOXEL_SIZE = 0.05
 REAL_MAX_VOXELS = 20000
 REAL_BATCH_SIZE = 4
@@ -96,14 +99,33 @@ def add_parser(subparsers):
         "--fresh-scenes",
         action="store_true",
         help="semantic task: train every epoch on --train-scenes new scenes, turned, mirrored "
-        "and scaled at random (synthetic_scenes); from scratch the learning rate follows a "
-        "cosine decay",
+        "and scaled at random (synthetic_scenes); the learning rate follows a cosine decay",
     )
     parser.add_argument(
         "--deep-backbone",
         action="store_true",
         help="semantic task from scratch: two convolutions per U-Net level (the shipped "
         "preset's backbone) instead of one",
+    )
+    parser.add_argument(
+        "--point-geometry",
+        action="store_true",
+        help="semantic task: add the 9 point-geometry voxel features (where the points lie in "
+        "the voxel and how they spread); a --preset without them gets them with zero "
+        "first-layer weights. A preset that has them always uses them",
+    )
+    parser.add_argument(
+        "--learning-rate",
+        type=float,
+        default=None,
+        help="semantic task on synthetic_scenes: Adam's (starting) learning rate (default 3e-3 "
+        "from scratch, 1e-3 from a --preset)",
+    )
+    parser.add_argument(
+        "--validation-scenes",
+        type=int,
+        default=VALIDATION_SCENES,
+        help="with --validate-every: validation scenes (seeds 500000...)",
     )
     parser.add_argument(
         "--validate-every",
@@ -116,10 +138,11 @@ def add_parser(subparsers):
     return parser
 
 
-def load_scenes(count, seed_offset, augment_rng=None):
+def load_scenes(count, seed_offset, augment_rng=None, point_geometry=False):
     """Generates `count` synthetic scenes and voxelizes them (see `synthetic_scenes`).
 
-    With `augment_rng` (a numpy Generator) every scene first goes through `augment_scene`.
+    With `augment_rng` (a numpy Generator) every scene first goes through `augment_scene`;
+    with `point_geometry` the voxels carry the 9 point-geometry features too.
     """
     from keras_suite.datasets.synthetic_scenes.scene_generator import generate_scene
     from keras_suite.datasets.synthetic_scenes.voxel_batch import scenes_to_voxels
@@ -127,7 +150,50 @@ def load_scenes(count, seed_offset, augment_rng=None):
     scenes = [generate_scene(seed_offset + i, num_points=NUM_POINTS) for i in range(count)]
     if augment_rng is not None:
         scenes = [augment_scene(scene, augment_rng) for scene in scenes]
-    return scenes_to_voxels(scenes, VOXEL_SIZE, MAX_VOXELS, max_points=NUM_POINTS)
+    return scenes_to_voxels(
+        scenes, VOXEL_SIZE, MAX_VOXELS, max_points=NUM_POINTS, point_geometry=point_geometry
+    )
+
+
+def uses_point_geometry(model):
+    """Whether a synthetic-scenes model reads the point-geometry voxel features.
+
+    Read from its backbone's input width; a backbone not built yet reads colour and height.
+    """
+    if not model.backbone.built:
+        return False
+    width = model.backbone.get_build_config()["input_shape"]["voxel_features"][-1]
+    return width == POINT_GEOMETRY_FEATURES
+
+
+def add_point_geometry_inputs(model):
+    """A copy of a colour-and-height semantic model that also reads the point-geometry features.
+
+    The first convolution's weights for the 9 new features start at zero, so the copy predicts
+    what `model` predicts until it trains.
+    """
+    import numpy as np
+
+    from keras_suite.zoo import SemanticSegmentation3D, SparseUNet3D
+
+    backbone = SparseUNet3D.from_config(model.backbone.get_config())
+    wide = SemanticSegmentation3D(backbone, num_classes=model.num_classes)
+    wide.build(
+        {
+            "voxel_features": (None, None, POINT_GEOMETRY_FEATURES),
+            "voxel_xyz_indices": (None, None, 3),
+            "num_valid_voxels": (None,),
+        }
+    )
+    weights = []
+    for old, new in zip(model.get_weights(), wide.get_weights()):
+        if old.shape != new.shape:  # the first kernel: (k, k, k, in_channels, filters)
+            new = np.zeros_like(new)
+            new[..., : old.shape[-2], :] = old
+            old = new
+        weights.append(old)
+    wide.set_weights(weights)
+    return wide
 
 
 def augment_scene(scene, rng):
@@ -230,16 +296,22 @@ def render(data, predictions, index, path):
 
 
 def train_fresh(
-    model, epochs, scenes_per_epoch, learning_rate, cosine=False, validate_every=0, log=print
+    model,
+    epochs,
+    scenes_per_epoch,
+    learning_rate,
+    validate_every=0,
+    log=print,
+    point_geometry=False,
+    validation_scenes=VALIDATION_SCENES,
 ):
     """Fits `epochs` epochs, each on `scenes_per_epoch` fresh augmented scenes.
 
-    Epoch `e` uses seeds `e * 10000 + 5000 ...` (never the validation or held-out ones). With
-    `cosine` the learning rate decays from `learning_rate` to 1% of it along a cosine over all
-    steps; otherwise it drops to 0.3 of itself for the last third of the epochs. With
-    `validate_every`, the point mIoU on `VALIDATION_SCENES` scenes (seeds 500000...) is
+    Epoch `e` uses seeds `e * 10000 + 5000 ...` (never the validation or held-out ones). The
+    learning rate decays from `learning_rate` to 1% of it along a cosine over all steps. With
+    `validate_every`, the point mIoU on `validation_scenes` scenes (seeds 500000...) is
     measured every that many epochs and after the last, and the model ends with the weights of
-    the best check.
+    the best check. `point_geometry` adds the point-geometry voxel features.
 
     Returns:
         A dict: `final_training_loss`, and with `validate_every` also
@@ -249,16 +321,18 @@ def train_fresh(
     import numpy as np
 
     steps = epochs * -(-scenes_per_epoch // 4)
-    if cosine:
-        learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.01)
-    compile_model(model, learning_rate)
-    validation = load_scenes(VALIDATION_SCENES, VALIDATION_SEED_OFFSET) if validate_every else None
+    compile_model(model, keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.01))
+    validation = (
+        load_scenes(validation_scenes, VALIDATION_SEED_OFFSET, point_geometry=point_geometry)
+        if validate_every
+        else None
+    )
     rng = np.random.default_rng(0)
     results, best_weights = {}, None
     for epoch in range(epochs):
-        if not cosine and epoch == (2 * epochs) // 3 and epochs >= 3:
-            model.optimizer.learning_rate.assign(0.3 * learning_rate)
-        train = load_scenes(scenes_per_epoch, epoch * 10_000 + 5_000, augment_rng=rng)
+        train = load_scenes(
+            scenes_per_epoch, epoch * 10_000 + 5_000, augment_rng=rng, point_geometry=point_geometry
+        )
         history = model.fit(
             voxel_inputs(train), train["voxel_semantic_labels"], batch_size=4, verbose=0
         )
@@ -286,24 +360,35 @@ def train_and_evaluate(
     fresh_scenes=False,
     deep_backbone=False,
     validate_every=0,
+    point_geometry=False,
+    learning_rate=None,
+    validation_scenes=VALIDATION_SCENES,
 ):
     """Trains (or fine-tunes) the semantic model, evaluates it on held-out scenes, renders.
 
     With `fresh_scenes`, every epoch trains on `train_scenes` new augmented scenes
-    (`train_fresh`, with a cosine learning-rate decay from scratch and the best of validation
-    checks every `validate_every` epochs) instead of the same `train_scenes` scenes.
+    (`train_fresh`, with a cosine learning-rate decay and the best of validation checks on
+    `validation_scenes` scenes every `validate_every` epochs) instead of the same
+    `train_scenes` scenes. `learning_rate` defaults to 3e-3 from scratch, 1e-3 from a preset.
     `deep_backbone` picks the two-convolutions-per-level U-Net when training from scratch.
+    `point_geometry` adds the point-geometry voxel features (see `add_point_geometry_inputs`
+    for a preset without them); a preset that reads them always gets them.
     """
     from keras_suite.zoo import SemanticSegmentation3D
 
     os.makedirs(out_dir, exist_ok=True)
     start = time.time()
-    test = load_scenes(test_scenes, TEST_SEED_OFFSET)
     if preset is not None:
         model = SemanticSegmentation3D.from_preset(preset)
         print(f"loaded preset {preset}", flush=True)
+        if point_geometry and not uses_point_geometry(model):
+            model = add_point_geometry_inputs(model)
+        point_geometry = uses_point_geometry(model)
     else:
         model = build_model(deep=deep_backbone)
+    test = load_scenes(test_scenes, TEST_SEED_OFFSET, point_geometry=point_geometry)
+    if learning_rate is None:
+        learning_rate = 1e-3 if preset is not None else 3e-3
     results = {}
     if preset is not None and epochs > 0:
         results["preset_held_out_point_miou"], _ = evaluate_points(model, test)
@@ -314,21 +399,21 @@ def train_and_evaluate(
         )
     if epochs > 0 and fresh_scenes:
         print(f"training for {epochs} epochs of {train_scenes} fresh scenes", flush=True)
-        learning_rate = 1e-3 if preset is not None else 3e-3
         results.update(
             train_fresh(
                 model,
                 epochs,
                 train_scenes,
                 learning_rate,
-                cosine=preset is None,
                 validate_every=validate_every,
                 log=lambda line: print(line, flush=True),
+                point_geometry=point_geometry,
+                validation_scenes=validation_scenes,
             )
         )
     elif epochs > 0:
-        train = load_scenes(train_scenes, 0)
-        compile_model(model, 1e-3 if preset is not None else 3e-3)
+        train = load_scenes(train_scenes, 0, point_geometry=point_geometry)
+        compile_model(model, learning_rate)
         print(f"training on {train_scenes} scenes for {epochs} epochs", flush=True)
         history = model.fit(
             voxel_inputs(train),
@@ -366,28 +451,34 @@ def train_and_evaluate(
             ]
             metadata["validation_data"] = (
                 f"synthetic_scenes seeds {VALIDATION_SEED_OFFSET}.."
-                f"{VALIDATION_SEED_OFFSET + VALIDATION_SCENES - 1}"
+                f"{VALIDATION_SEED_OFFSET + validation_scenes - 1}"
             )
         model.save_to_preset(
             save_preset,
             metadata={
                 **metadata,
                 "training_data": f"{training_data}, {NUM_POINTS} points, voxel_size {VOXEL_SIZE} m",
-                **scene_metadata(test_scenes),
+                **scene_metadata(test_scenes, point_geometry),
                 "class_names": ["floor", "wall", "box", "cylinder", "l_shape"],
             },
         )
     return results
 
 
-def scene_metadata(test_scenes):
+def scene_metadata(test_scenes, point_geometry=False):
     """The preset metadata every synthetic-scenes pipeline records: held-out seeds and voxels."""
+    features = "mean colour (r, g, b) and height z in metres"
+    if point_geometry:
+        features += (
+            ", then the points' mean offset from the voxel centre (3) and covariance (6, times "
+            "12), in voxel edges (synthetic_scenes.voxel_batch.POINT_GEOMETRY_FEATURES)"
+        )
     return {
         "held_out_data": f"synthetic_scenes seeds {TEST_SEED_OFFSET}.."
         f"{TEST_SEED_OFFSET + test_scenes - 1}",
         "voxel_size": VOXEL_SIZE,
         "max_voxels": MAX_VOXELS,
-        "voxel_features": "mean colour (r, g, b) and height z in metres",
+        "voxel_features": features,
     }
 
 
@@ -512,6 +603,9 @@ def run(args):
             args.fresh_scenes,
             args.deep_backbone,
             args.validate_every,
+            args.point_geometry,
+            args.learning_rate,
+            args.validation_scenes,
         )
         return 0
     if args.manual_dir is None:

@@ -7,7 +7,13 @@ AP@0.5 on held-out scenes and draws ground-truth and predicted boxes over the po
 import sys
 
 from keras_suite.cli import tf3d_task
-from keras_suite.cli.tf3d import MAX_VOXELS, NUM_POINTS, VOXEL_SIZE, voxel_inputs
+from keras_suite.cli.tf3d import (
+    MAX_VOXELS,
+    NUM_POINTS,
+    VOXEL_SIZE,
+    uses_point_geometry,
+    voxel_inputs,
+)
 from keras_suite.cli.tf3d_task import TRAIN_SEED_STRIDE
 
 NAME = "detection"
@@ -19,14 +25,19 @@ PRESET = "synthetic_scenes_detection"
 BATCH_SIZE = 4
 
 
-def load_scenes(count, seed_offset):
-    """Generates and voxelizes scenes, with per-voxel detection targets and world boxes."""
+def load_scenes(count, seed_offset, point_geometry=False):
+    """Generates and voxelizes scenes, with per-voxel detection targets and world boxes.
+
+    `point_geometry` adds the point-geometry voxel features.
+    """
     from keras_suite.datasets.synthetic_scenes.scene_generator import generate_scene
     from keras_suite.datasets.synthetic_scenes.voxel_batch import scenes_to_voxels
     from keras_suite.zoo.tf3d.object_detection3d import voxel_box_targets
 
     scenes = [generate_scene(seed_offset + i, num_points=NUM_POINTS) for i in range(count)]
-    data = scenes_to_voxels(scenes, VOXEL_SIZE, MAX_VOXELS, max_points=NUM_POINTS)
+    data = scenes_to_voxels(
+        scenes, VOXEL_SIZE, MAX_VOXELS, max_points=NUM_POINTS, point_geometry=point_geometry
+    )
     classes = [s["box_classes"] - FIRST_OBJECT_CLASS + 1 for s in scenes]
     data["boxes"], data["classes"] = voxel_box_targets(
         data["voxel_instance_labels"],
@@ -79,9 +90,10 @@ def train(model, epochs, scenes_per_epoch, learning_rate=1e-3, log=print, checkp
     import keras
 
     model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+    point_geometry = uses_point_geometry(model)
 
     def fit_epoch(epoch):
-        data = load_scenes(scenes_per_epoch, epoch * TRAIN_SEED_STRIDE)
+        data = load_scenes(scenes_per_epoch, epoch * TRAIN_SEED_STRIDE, point_geometry)
         return model.fit(
             voxel_inputs(data),
             {"boxes": data["boxes"], "classes": data["classes"]},
@@ -169,6 +181,7 @@ def preset_metadata(results, test_scenes):
     """The metadata of a detection preset: data, voxels, classes and held-out AP."""
     return tf3d_task.preset_metadata(
         test_scenes,
+        results["point_geometry"],
         metrics={
             "detection_ap@0.25_held_out": results["held_out_ap"]["ap@0.25"],
             "detection_ap@0.5_held_out": results["held_out_ap"]["ap@0.5"],

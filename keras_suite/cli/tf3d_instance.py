@@ -23,15 +23,16 @@ BATCH_SIZE = 4
 COORDINATE_SCALE = 3.0 * VOXEL_SIZE
 
 
-def load_scenes(count, seed_offset, augment_rng=None):
+def load_scenes(count, seed_offset, augment_rng=None, point_geometry=False):
     """Generates and voxelizes scenes; adds the per-voxel and per-point instance targets.
 
     Floor and walls (instance label 0) belong to no instance: their instance id is -1. With
-    `augment_rng` (a numpy Generator) every scene goes through `tf3d.augment_scene` first.
+    `augment_rng` (a numpy Generator) every scene goes through `tf3d.augment_scene` first;
+    `point_geometry` adds the point-geometry voxel features.
     """
     import numpy as np
 
-    data = tf3d.load_scenes(count, seed_offset, augment_rng)
+    data = tf3d.load_scenes(count, seed_offset, augment_rng, point_geometry)
     for key in ("voxel_instance_labels", "instance_labels"):
         data[key] = np.where(data[key] > 0, data[key], -1).astype("int32")
     return data
@@ -69,7 +70,7 @@ def build_model(from_semantic_preset=True):
         max_instances=32,
     )
     if semantic is not None:
-        model.build({k: (None, None, 4 if k == "voxel_features" else 3) for k in VOXEL_KEYS})
+        model.build(semantic.get_build_config()["input_shape"])
         model.semantic_head.set_weights(semantic.head.get_weights())
     return model
 
@@ -110,9 +111,11 @@ def train(
 
     compile_model(model, learning_rate)
     rng = np.random.default_rng(first_seed) if augment else None
+    point_geometry = tf3d.uses_point_geometry(model)
 
     def fit_epoch(epoch):
-        data = load_scenes(scenes_per_epoch, first_seed + epoch * TRAIN_SEED_STRIDE, rng)
+        seed = first_seed + epoch * TRAIN_SEED_STRIDE
+        data = load_scenes(scenes_per_epoch, seed, rng, point_geometry)
         dataset = (
             tf.data.Dataset.from_tensor_slices((voxel_inputs(data), targets(data)))
             .shuffle(scenes_per_epoch, seed=epoch)
@@ -196,6 +199,7 @@ def preset_metadata(results, test_scenes):
     """The metadata of an instance preset: data, voxels, classes and held-out instance AP."""
     return tf3d_task.preset_metadata(
         test_scenes,
+        results["point_geometry"],
         metrics={
             f"instance_{key}_points_held_out": value
             for key, value in results["held_out_instance_ap"].items()

@@ -2,7 +2,8 @@
 
 A task module (`tf3d_instance`, `tf3d_detection`) describes its pipeline with a few names:
 `NAME` (file prefix), `TITLE` (for messages), `METRICS_KEY` (the results entry of its held-out
-metrics), `PRESET`, `model_class()`, `build_model()`, `load_scenes(count, seed_offset)`,
+metrics), `PRESET`, `model_class()`, `build_model()`, `load_scenes(count, seed_offset,
+point_geometry)`,
 `train(model, epochs, scenes_per_epoch, learning_rate, log)`, `evaluate(model, data)` ->
 `(metrics, per_class, predictions)`, `summary(metrics)` and `render(data, predictions, index,
 path)`. This module runs them in the same order for every task and writes the common part of
@@ -13,7 +14,13 @@ import json
 import os
 import time
 
-from keras_suite.cli.tf3d import NUM_POINTS, TEST_SEED_OFFSET, VOXEL_SIZE, scene_metadata
+from keras_suite.cli.tf3d import (
+    NUM_POINTS,
+    TEST_SEED_OFFSET,
+    VOXEL_SIZE,
+    scene_metadata,
+    uses_point_geometry,
+)
 
 SEMANTIC_PRESET = "synthetic_scenes_semantic"
 TRAIN_SEED_STRIDE = 10_000
@@ -41,19 +48,23 @@ def train_and_evaluate(task, out_dir, scenes_per_epoch, test_scenes, epochs, pre
     1e-3 (3e-4 when fine-tuning a preset). Writes `<NAME>_metrics.json` and two PNGs to
     `out_dir`.
 
+    The voxels carry the point-geometry features when the model reads them (a task model
+    built on a semantic preset that has them).
+
     Returns:
         `(model, results)`, the results holding `task.METRICS_KEY`, its per-class table
-        (`<METRICS_KEY>_per_class`), `held_out_scenes` and `seconds`.
+        (`<METRICS_KEY>_per_class`), `held_out_scenes`, `point_geometry` and `seconds`.
     """
     os.makedirs(out_dir, exist_ok=True)
     start = time.time()
-    test = task.load_scenes(test_scenes, TEST_SEED_OFFSET)
     if preset is not None:
         model = task.model_class().from_preset(preset)
         print(f"loaded preset {preset}", flush=True)
     else:
         model = task.build_model()
-    results = {}
+    point_geometry = uses_point_geometry(model)
+    test = task.load_scenes(test_scenes, TEST_SEED_OFFSET, point_geometry=point_geometry)
+    results = {"point_geometry": point_geometry}
     if epochs > 0:
         print(
             f"training {task.TITLE} for {epochs} epochs of {scenes_per_epoch} fresh scenes",
@@ -105,12 +116,12 @@ def fit_fresh_epochs(model, epochs, learning_rate, fit_epoch, log=print, checkpo
     return losses
 
 
-def preset_metadata(test_scenes, **entries):
+def preset_metadata(test_scenes, point_geometry=False, **entries):
     """The metadata every task preset records (data, voxels, features) plus `entries`."""
     return {
         "training_data": "synthetic_scenes, fresh scenes every epoch (seeds epoch * "
         f"{TRAIN_SEED_STRIDE} + i), {NUM_POINTS} points, voxel_size {VOXEL_SIZE} m",
-        **scene_metadata(test_scenes),
+        **scene_metadata(test_scenes, point_geometry),
         **entries,
     }
 

@@ -86,6 +86,7 @@ def test_train_on_fresh_augmented_scenes_and_preset_metadata(tmp_path):
     results = {
         "held_out_instance_ap": {"ap": 0.1, "ap_50": 0.2, "ap_25": 0.3},
         "held_out_instance_ap_per_class": {"box": {"ap_50": 0.2, "ap_25": 0.3}},
+        "point_geometry": False,
     }
     metadata = tf3d_instance.preset_metadata(results, 4)
     assert metadata["metrics"]["instance_ap_50_points_held_out"] == 0.2

@@ -13,11 +13,17 @@ def test_task_preset_metadata_keeps_each_tasks_entries():
         {
             "held_out_instance_ap": {"ap": 0.1, "ap_50": 0.2, "ap_25": 0.3},
             "held_out_instance_ap_per_class": {"box": {"ap_50": 0.2, "ap_25": 0.3}},
+            "point_geometry": False,
         },
         4,
     )
     detection = tf3d_detection.preset_metadata(
-        {"held_out_ap": {"ap@0.25": 0.8, "ap@0.5": 0.4}, "held_out_ap_per_class": {"x": 1}}, 16
+        {
+            "held_out_ap": {"ap@0.25": 0.8, "ap@0.5": 0.4},
+            "held_out_ap_per_class": {"x": 1},
+            "point_geometry": True,
+        },
+        16,
     )
     common = {
         "training_data": "synthetic_scenes, fresh scenes every epoch (seeds epoch * 10000 + i), "
@@ -40,6 +46,9 @@ def test_task_preset_metadata_keeps_each_tasks_entries():
     }
     assert detection == {
         **common,
+        "voxel_features": "mean colour (r, g, b) and height z in metres, then the points' mean "
+        "offset from the voxel centre (3) and covariance (6, times 12), in voxel edges "
+        "(synthetic_scenes.voxel_batch.POINT_GEOMETRY_FEATURES)",
         "held_out_data": "synthetic_scenes seeds 1000000..1000015",
         "metrics": {
             "detection_ap@0.25_held_out": 0.8,
@@ -70,13 +79,14 @@ def test_fit_fresh_epochs_drops_the_learning_rate_for_the_last_third():
 
 
 @pytest.mark.slow
-def test_train_fresh_cosine_decay_and_best_validation_weights(monkeypatch):
+def test_train_fresh_cosine_decay_and_best_validation_weights():
     from keras_suite.zoo import SemanticSegmentation3D, SparseUNet3D
 
-    monkeypatch.setattr(tf3d, "VALIDATION_SCENES", 2)
     model = SemanticSegmentation3D(SparseUNet3D([[8]], [8], [[8]]), num_classes=5)
     lines = []
-    results = tf3d.train_fresh(model, 3, 4, 3e-3, cosine=True, validate_every=2, log=lines.append)
+    results = tf3d.train_fresh(
+        model, 3, 4, 3e-3, validate_every=2, log=lines.append, validation_scenes=2
+    )
     assert [line.startswith(f"epoch {e}/3") for e, line in enumerate(lines, 1)] == [True] * 3
     assert "validation" not in lines[0] and "validation" in lines[1] and "validation" in lines[2]
     # 3 epochs of one step each: the cosine has reached its floor, 1% of the rate.

@@ -27,8 +27,9 @@ def test_evaluates_shipped_preset_and_renders(tmp_path):
     with open(tmp_path / "metrics.json") as f:
         assert json.load(f)["held_out_point_miou"] == results["held_out_point_miou"]
     # Independent recomputation of the point mIoU from the model's voxel predictions.
-    data = tf3d.load_scenes(2, tf3d.TEST_SEED_OFFSET)
     model = SemanticSegmentation3D.from_preset("synthetic_scenes_semantic")
+    assert tf3d.uses_point_geometry(model)
+    data = tf3d.load_scenes(2, tf3d.TEST_SEED_OFFSET, point_geometry=True)
     logits = model(tf3d.voxel_inputs(data)).numpy()
     p2v = data["point_to_voxel"]
     points = np.where(p2v >= 0, np.take_along_axis(logits.argmax(-1), np.maximum(p2v, 0), 1), -1)
@@ -66,3 +67,24 @@ def test_augment_scene_is_a_horizontal_similarity():
     tf3d.add_parser(parser.add_subparsers())
     assert parser.parse_args(["tf3d", "--fresh-scenes"]).fresh_scenes
     assert not parser.parse_args(["tf3d"]).fresh_scenes
+
+
+def test_add_point_geometry_inputs_keeps_the_predictions():
+    from keras_suite.zoo import SparseUNet3D
+
+    model = SemanticSegmentation3D(SparseUNet3D([[8]], [8], [[8]]), num_classes=5)
+    plain = tf3d.load_scenes(2, tf3d.TEST_SEED_OFFSET)
+    logits = model(tf3d.voxel_inputs(plain)).numpy()
+    assert not tf3d.uses_point_geometry(model)
+    wide = tf3d.add_point_geometry_inputs(model)
+    assert tf3d.uses_point_geometry(wide)
+    data = tf3d.load_scenes(2, tf3d.TEST_SEED_OFFSET, point_geometry=True)
+    assert data["voxel_features"].shape[-1] == tf3d.POINT_GEOMETRY_FEATURES
+    np.testing.assert_allclose(wide(tf3d.voxel_inputs(data)).numpy(), logits, atol=1e-5)
+    # The new inputs are live: once their weights move, the logits do too.
+    kernel = wide.backbone.encoder_blocks[0][0][0].kernel
+    values = kernel.numpy()
+    np.testing.assert_array_equal(values[..., 4:, :], 0)
+    values[..., 4:, :] = 0.1
+    kernel.assign(values)
+    assert np.abs(wide(tf3d.voxel_inputs(data)).numpy() - logits).max() > 1e-3
