@@ -21,10 +21,10 @@ class SparseConv3D(keras.layers.Layer):
 
     Work is done only for neighbour pairs that exist: for each kernel offset the existing pairs
     are gathered from the neighbour table, multiplied by that offset's `(in_channels, filters)`
-    matrix and added into their output rows in place (`tf.tensor_scatter_nd_add`). Under XLA
-    (`jit_compile=True`), whose shapes must be static, each offset instead gathers every row's
-    neighbour (zeros where absent) and multiplies all of them: the same result with more
-    arithmetic. The neighbour table comes from `keras_suite.ops.build_kernel_map`; pass it as
+    matrix and added into their output rows (`tf.tensor_scatter_nd_add`, one per pair of mirrored
+    offsets). Under XLA (`jit_compile=True`), whose shapes must be static, each offset instead
+    gathers every row's neighbour (zeros where absent) and multiplies all of them: the same
+    result with more arithmetic. The neighbour table comes from `keras_suite.ops.build_kernel_map`; pass it as
     `kernel_map` to share one table between all convolutions at a resolution level (otherwise
     each call builds its own). Padding rows (at or past `num_valid_voxels`) are ignored on input
     and are zeros on output. Runs under `jit_compile=True` and in `model.fit` (TensorFlow
@@ -140,6 +140,11 @@ class SparseConv3D(keras.layers.Layer):
             "different leading dimensions.",
         )
         in_channels = self.kernel.shape[3]
+        if features.shape[-1] not in (None, in_channels):
+            raise ValueError(
+                f"`voxel_features` must have {in_channels} channels, the number this layer was "
+                f"built for. Received: shape={tuple(features.shape)}"
+            )
         flat = tf.reshape(features, [-1, in_channels])
         kernel = tf.reshape(tf.cast(self.kernel, features.dtype), [volume, in_channels, -1])
         row_offset = (tf.range(batch) * num_voxels)[:, tf.newaxis, tf.newaxis]
@@ -156,18 +161,23 @@ class SparseConv3D(keras.layers.Layer):
                 neighbours = tf.where(column[:, tf.newaxis] >= 0, neighbours, 0)
                 outputs += tf.matmul(neighbours, kernel[offset])
             return self._finish(outputs, batch, num_voxels, num_valid_voxels)
-        # Each offset's products are added straight into their output rows. In a graph the
-        # chain of scatter-adds updates one buffer in place (TensorFlow forwards the buffer of
-        # an input used only once), so the pairs' products are never concatenated; the
-        # gradient of each add is a gather of the output gradient at those rows.
-        for offset in range(volume):
-            if offset == centre:
-                continue
-            column = table[offset]
-            out_rows = tf.where(column >= 0)
-            in_rows = tf.gather(column, out_rows[:, 0])
-            products = tf.matmul(tf.gather(flat, in_rows), kernel[offset])
-            outputs = tf.tensor_scatter_nd_add(outputs, out_rows, products)
+        # The products are added into their output rows with scatter-adds, chained on one
+        # buffer; the gradient of each add is a gather of the output gradient at those rows.
+        # Each scatter-add takes the products of an offset and of its mirror (as many pairs):
+        # half as many scatter-adds as offsets made the forward 6-22% faster than one per
+        # offset (medians of two runs, 100k-voxel scan of `benchmarks/sparse_conv.py` [2]),
+        # while concatenating every offset's products into one scatter-add was no faster.
+        for offset in range(centre):
+            out_rows, products = [], []
+            for index in (offset, volume - 1 - offset):
+                column = table[index]
+                rows = tf.where(column >= 0)
+                in_rows = tf.gather(column, rows[:, 0])
+                out_rows.append(rows)
+                products.append(tf.matmul(tf.gather(flat, in_rows), kernel[index]))
+            outputs = tf.tensor_scatter_nd_add(
+                outputs, tf.concat(out_rows, 0), tf.concat(products, 0)
+            )
         return self._finish(outputs, batch, num_voxels, num_valid_voxels)
 
     def _finish(self, outputs, batch, num_voxels, num_valid_voxels):

@@ -126,6 +126,9 @@ class SparseConv3DTest(TestCase):
             layer(features, duplicated, num_valid)
         with pytest.raises(ValueError, match="kernel_map"):
             layer(features, xyz, num_valid, kernel_map=build_kernel_map(xyz, num_valid, 5))
+        layer(features, xyz, num_valid)
+        with pytest.raises(ValueError, match="3 channels"):
+            layer(np.concatenate([features, features], -1), xyz, num_valid)
 
     def test_empty_scene_gives_zeros(self):
         features, xyz, _ = random_voxels(5)
