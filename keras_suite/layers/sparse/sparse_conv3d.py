@@ -21,14 +21,14 @@ class SparseConv3D(keras.layers.Layer):
 
     Work is done only for neighbour pairs that exist: for each kernel offset the existing pairs
     are gathered from the neighbour table, multiplied by that offset's `(in_channels, filters)`
-    matrix and added into their output rows (`tf.tensor_scatter_nd_add`, one per pair of mirrored
-    offsets). Under XLA (`jit_compile=True`), whose shapes must be static, each offset instead
-    gathers every row's neighbour (zeros where absent) and multiplies all of them: the same
-    result with more arithmetic. The neighbour table comes from `keras_suite.ops.build_kernel_map`; pass it as
-    `kernel_map` to share one table between all convolutions at a resolution level (otherwise
-    each call builds its own). Padding rows (at or past `num_valid_voxels`) are ignored on input
-    and are zeros on output. Runs under `jit_compile=True` and in `model.fit` (TensorFlow
-    backend).
+    matrix and added into their output rows (`tf.tensor_scatter_nd_add`, one per pair of
+    mirrored offsets). Under XLA (`jit_compile=True`), whose shapes must be static, each offset
+    instead gathers every row's neighbour (zeros where absent) and multiplies all of them: the
+    same result with more arithmetic. The neighbour table comes from
+    `keras_suite.ops.build_kernel_map`; pass it as `kernel_map` to share one table between all
+    convolutions at a resolution level (otherwise each call builds its own). Padding rows (at or
+    past `num_valid_voxels`) are ignored on input and are zeros on output. Runs under
+    `jit_compile=True` and in `model.fit` (TensorFlow backend).
 
     Args:
         filters: int, the number of output channels.
