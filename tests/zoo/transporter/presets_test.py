@@ -9,6 +9,7 @@ from keras_suite.zoo.transporter.map_scaling import map_scale_factor
 
 #: The presets that ship, trained and evaluated by `keras-suite ravens train` / `eval --record`.
 SHIPPED = {
+    "ravens_align_box_corner": "align-box-corner",
     "ravens_block_insertion": "block-insertion",
     "ravens_place_red_in_green": "place-red-in-green",
 }
@@ -48,7 +49,7 @@ def test_preset_loads_offline_with_its_measured_success(name):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["ravens_block_insertion", "ravens_place_red_in_green"])
+@pytest.mark.parametrize("name", sorted(SHIPPED))
 def test_preset_replays_its_first_recorded_episode(name):
     from keras_suite.cli.transporter import evaluate
 

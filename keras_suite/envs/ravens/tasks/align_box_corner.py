@@ -7,13 +7,21 @@ from keras_suite.envs.ravens.arm import yaw_of
 from keras_suite.envs.ravens.tasks.task import Goal, Task, multiply, quat_from_yaw
 
 
-def corner_parts(box_size, arm=0.025, width=0.005, height=0.001):
-    """Two thin bars tracing a box's (+x, +y) corner, in the box frame."""
+def corner_parts(box_size, length=0.055, width=0.005, height=0.001):
+    """Two thin bars tracing a box's (+x, +y) corner, in the box frame (Ravens' corner mark).
+
+    Each bar runs `length` along one side of the box's footprint, just outside it, and ends
+    `width` past the corner.
+    """
     sx, sy = box_size[0] / 2, box_size[1] / 2
     return [
-        objects.box_part((arm, width, height), (sx - arm / 2 + width / 2, sy + width / 2, 0)),
-        objects.box_part((width, arm, height), (sx + width / 2, sy - arm / 2 + width / 2, 0)),
+        objects.box_part((length, width, height), (sx + width - length / 2, sy + width / 2, 0)),
+        objects.box_part((width, length, height), (sx + width / 2, sy + width - length / 2, 0)),
     ]
+
+
+#: The corner mark's colour: Ravens' pure green, not the palette's duller one.
+CORNER_COLOR = (0.0, 1.0, 0.0)
 
 
 class AlignBoxCorner(Task):
@@ -27,7 +35,7 @@ class AlignBoxCorner(Task):
         corner_pose = env.random_pose((size[0], size[1], 0.0), rng)
         corner_pose = (np.array([*corner_pose[0][:2], 0.0005]), corner_pose[1])
         objects.add_compound(
-            env.client, corner_parts(size), corner_pose, "green", mass=0, collision=False
+            env.client, corner_parts(size), corner_pose, CORNER_COLOR, mass=0, collision=False
         )
         yaw = yaw_of(corner_pose[1])
         flipped = (corner_pose[0], np.asarray(quat_from_yaw(yaw + np.pi)))

@@ -15,6 +15,11 @@ DISK_HEIGHT = 0.015
 DISK_RADII = (0.028, 0.037, 0.046)
 DISK_INNER_RADIUS = 0.015
 DISK_COLORS = ("yellow", "orange", "blue")
+#: Colours of the stand's end pads, under rod 0 (the source) and rod 2 (the goal), as in
+#: Ravens' stand: without them the stand looks the same turned by pi, and a scene mid-way
+#: through the moves looks like its mirror image, which needs a different move.
+SOURCE_PAD_COLOR = (0.92, 0.69, 0.56)
+GOAL_PAD_COLOR = (0.31, 0.23, 0.19)
 
 
 def hanoi_moves(n, source=0, target=2, spare=1):
@@ -29,7 +34,10 @@ def hanoi_moves(n, source=0, target=2, spare=1):
 
 
 class TowersOfHanoi(Task):
-    """Three disks on rod 0 of a stand; the seven Hanoi moves take them to rod 2 in order."""
+    """Three disks on rod 0 of a stand; the seven Hanoi moves take them to rod 2 in order.
+
+    As in Ravens, the stand's pad under rod 0 is light and the one under rod 2 dark.
+    """
 
     name = "towers-of-hanoi"
     max_steps = 14
@@ -37,12 +45,16 @@ class TowersOfHanoi(Task):
     def build(self, env, rng):
         base_pose = env.random_pose(BASE_SIZE, rng)
         base_pose = (np.array([*base_pose[0][:2], BASE_SIZE[2] / 2]), base_pose[1])
-        parts = [objects.box_part(BASE_SIZE)]
+        # The base is three square pads, one under each rod; the end pads are coloured.
+        pad_size = (BASE_SIZE[0], BASE_SIZE[1] / len(ROD_POSITIONS), BASE_SIZE[2])
+        parts = [objects.box_part(pad_size, (x, y, 0.0)) for x, y, _ in ROD_POSITIONS]
         for x, y, _ in ROD_POSITIONS:
             # Square rods: box-box contacts cost a fraction of cylinder-box ones.
             size = (2 * ROD_RADIUS, 2 * ROD_RADIUS, ROD_HEIGHT)
             parts.append(objects.box_part(size, (x, y, BASE_SIZE[2] / 2 + ROD_HEIGHT / 2)))
-        objects.add_compound(env.client, parts, base_pose, "gray", mass=0)
+        stand = objects.add_compound(env.client, parts, base_pose, "gray", mass=0)
+        for pad, color in ((0, SOURCE_PAD_COLOR), (len(ROD_POSITIONS) - 1, GOAL_PAD_COLOR)):
+            env.client.changeVisualShape(stand, -1, shapeIndex=pad, rgbaColor=objects.rgba(color))
         rod_world = [transform(base_pose, rod) for rod in ROD_POSITIONS]
         disks = []
         for i, radius in enumerate(DISK_RADII):

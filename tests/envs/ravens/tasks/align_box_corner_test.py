@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from keras_suite.envs import ravens
+from keras_suite.envs.ravens.tasks.align_box_corner import corner_parts
 
 from ..conftest import place
 
@@ -67,3 +68,16 @@ def test_a_box_off_the_corner_is_not_a_success(env):
     place(env, box, (*corner[:2], size[2] / 2), yaw)
     assert env.task.reward(env) == pytest.approx(1.0)
     assert env.task.done()
+
+
+def test_the_corner_mark_is_ravens_two_55_mm_bars_outside_the_corner():
+    size = (0.08, 0.12, 0.03)
+    sx, sy = size[0] / 2, size[1] / 2
+    spans = []
+    for _, dims, position, _ in corner_parts(size):
+        low = np.array(position[:2]) - np.array(dims[:2]) / 2
+        spans.append((low, low + np.array(dims[:2])))
+    # One bar along +y's side, one along +x's side, each 55 mm long and 5 mm wide, just
+    # outside the footprint and meeting at the corner (sx, sy), 5 mm past it.
+    np.testing.assert_allclose(spans[0], [[sx - 0.05, sy], [sx + 0.005, sy + 0.005]], atol=1e-9)
+    np.testing.assert_allclose(spans[1], [[sx, sy - 0.05], [sx + 0.005, sy + 0.005]], atol=1e-9)

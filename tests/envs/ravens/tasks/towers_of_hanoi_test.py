@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from keras_suite.envs import ravens
+from keras_suite.envs.ravens.cameras import position_to_pixel
 from keras_suite.envs.ravens.tasks.towers_of_hanoi import hanoi_moves
 
 from ..conftest import fixed_bodies, place
@@ -63,3 +64,17 @@ def test_moving_a_disk_out_of_order_earns_nothing(env):
     place(env, disks[0], (rods[1][0], rods[1][1], 0.0175))  # smallest to the wrong rod
     assert env.task.reward(env) == 0.0
     assert not env.task.done()
+
+
+def test_the_stand_tells_the_source_end_from_the_goal_end(env):
+    # Turned by pi, a symmetric stand would make the scene after move 1 look like the scene
+    # after move 6 (and 2 like 5, 3 like 4), which need different moves. As in Ravens, the pad
+    # under rod 0 is light and the one under rod 2 dark, in the top-down map the agent sees.
+    rods, _ = _scene(env, seed=5)
+    observation, _ = env.reset(seed=5)  # the same scene, with its map
+    across = np.cross(rods[2] - rods[0], (0.0, 0.0, 1.0))
+    across = 0.052 * across / np.linalg.norm(across)  # past the largest disk, on the pad
+    colormap = observation["colormap"].astype(float)
+    pads = [colormap[tuple(position_to_pixel(rod + across))] for rod in rods]
+    for a, b in ((0, 1), (1, 2), (0, 2)):
+        assert np.linalg.norm(pads[a] - pads[b]) > 30, pads
