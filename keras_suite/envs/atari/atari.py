@@ -93,6 +93,11 @@ class Atari:
         self._done = True
 
     @property
+    def ale(self):
+        """The emulator's `ale_py.ALEInterface` (console RAM, lives, ...), for analysis."""
+        return self._ale
+
+    @property
     def obs_shape(self):
         """Shape of the `image` observation."""
         return self.size + (1 if self.grayscale else 3,)

@@ -27,6 +27,8 @@ def test_step_is_max_of_last_two_frames_resized_with_summed_rewards():
         np.testing.assert_array_equal(obs["image"][..., 0], np.asarray(expected))
         assert obs["reward"] == reward
     assert not obs["is_first"]
+    # The emulator behind the wrapper is the reference's twin: the same console RAM.
+    np.testing.assert_array_equal(env.ale.getRAM(), reference.ale.getRAM())
 
 
 def test_time_limit_ends_without_terminal_and_one_hot_actions():
