@@ -28,6 +28,7 @@ import numpy as np
 
 from keras_suite.envs.atari import Atari
 from keras_suite.zoo.dreamer import DreamerV2, EpisodeReplay
+from keras_suite.zoo.dreamer.variable_checkpoint import load_checkpoint, save_checkpoint
 from keras_suite.zoo.dreamer.video import save_video_prediction
 
 BACKGROUND = 87.0
@@ -201,28 +202,13 @@ class Checkpoint:
         return list(self.world_model.variables) + list(self.world_model.optimizer.variables)
 
     def save(self, state):
-        os.makedirs(self.folder, exist_ok=True)
-        path = os.path.join(self.folder, "variables.npz")
-        with open(path + ".tmp", "wb") as f:
-            np.savez(f, **{f"v{i}": np.asarray(v) for i, v in enumerate(self._variables())})
-        os.replace(path + ".tmp", path)
         state = dict(state, replay_rng=self.replay.rng_state)
-        with open(os.path.join(self.folder, "state.json.tmp"), "w") as f:
-            json.dump(state, f)
-        os.replace(
-            os.path.join(self.folder, "state.json.tmp"), os.path.join(self.folder, "state.json")
-        )
+        save_checkpoint(self.folder, self._variables(), state)
 
     def restore(self):
-        path = os.path.join(self.folder, "state.json")
-        if not os.path.isfile(path):
-            return None
-        with open(path) as f:
-            state = json.load(f)
-        with np.load(os.path.join(self.folder, "variables.npz")) as arrays:
-            for i, variable in enumerate(self._variables()):
-                variable.assign(arrays[f"v{i}"])
-        self.replay.rng_state = state.pop("replay_rng")
+        state = load_checkpoint(self.folder, self._variables())
+        if state is not None:
+            self.replay.rng_state = state.pop("replay_rng")
         return state
 
 

@@ -7,6 +7,7 @@ import time
 import numpy as np
 
 from keras_suite.zoo.dreamer.replay import EpisodeReplay
+from keras_suite.zoo.dreamer.variable_checkpoint import load_checkpoint, save_checkpoint
 from keras_suite.zoo.dreamer.video import save_video_prediction
 
 
@@ -119,40 +120,16 @@ class Trainer:
 
     def save(self):
         """Writes the agent, its optimizers and the counters (atomically)."""
-        os.makedirs(self.checkpoint_dir, exist_ok=True)
-        arrays = {f"v{i}": np.asarray(v) for i, v in enumerate(self._variables())}
-        path = os.path.join(self.checkpoint_dir, "variables.npz")
-        with open(path + ".tmp", "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(path + ".tmp", path)
         state = {"step": self.step, "updates": self.updates, "episodes": self.episodes}
         state["rng"] = self._rng.bit_generator.state
         state["replay_rng"] = self.replay.rng_state
-        with open(os.path.join(self.checkpoint_dir, "state.json.tmp"), "w") as f:
-            json.dump(state, f)
-        os.replace(
-            os.path.join(self.checkpoint_dir, "state.json.tmp"),
-            os.path.join(self.checkpoint_dir, "state.json"),
-        )
+        save_checkpoint(self.checkpoint_dir, self._variables(), state)
 
     def restore(self):
         """Loads the checkpoint in `logdir` if there is one; returns whether it did."""
-        state_path = os.path.join(self.checkpoint_dir, "state.json")
-        if not os.path.isfile(state_path):
+        state = load_checkpoint(self.checkpoint_dir, self._variables())
+        if state is None:
             return False
-        with open(state_path) as f:
-            state = json.load(f)
-        with np.load(os.path.join(self.checkpoint_dir, "variables.npz")) as arrays:
-            variables = self._variables()
-            if len(arrays.files) != len(variables):
-                raise ValueError(
-                    f"The checkpoint in `{self.checkpoint_dir}` holds {len(arrays.files)} "
-                    f"variables but this agent has {len(variables)}: it was written by an agent "
-                    "with another config. Use a new `logdir`. "
-                    f"Received: logdir={self.logdir!r}"
-                )
-            for i, variable in enumerate(variables):
-                variable.assign(arrays[f"v{i}"])
         self.step, self.updates, self.episodes = state["step"], state["updates"], state["episodes"]
         self._rng.bit_generator.state = state["rng"]
         if "replay_rng" in state:  # checkpoints written before it was saved lack it
