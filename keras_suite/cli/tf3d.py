@@ -131,8 +131,8 @@ def add_parser(subparsers):
         "--validate-every",
         type=int,
         default=0,
-        help="with --fresh-scenes: measure the point mIoU on 12 validation scenes every this "
-        "many epochs and keep the weights of the best check (0: never)",
+        help="with --fresh-scenes: measure the point mIoU on --validation-scenes scenes every "
+        "this many epochs and keep the weights of the best check (0: never)",
     )
     parser.set_defaults(func=run)
     return parser

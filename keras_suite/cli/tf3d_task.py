@@ -2,12 +2,12 @@
 
 A task module (`tf3d_instance`, `tf3d_detection`) describes its pipeline with a few names:
 `NAME` (file prefix), `TITLE` (for messages), `METRICS_KEY` (the results entry of its held-out
-metrics), `PRESET`, `model_class()`, `build_model()`, `load_scenes(count, seed_offset,
-point_geometry)`,
-`train(model, epochs, scenes_per_epoch, learning_rate, log)`, `evaluate(model, data)` ->
-`(metrics, per_class, predictions)`, `summary(metrics)` and `render(data, predictions, index,
-path)`. This module runs them in the same order for every task and writes the common part of
-their presets' metadata.
+metrics), `PRESET`, `model_class()`, `build_model()`,
+`load_scenes(count, seed_offset, point_geometry)`,
+`train(model, epochs, scenes_per_epoch, learning_rate, log)`,
+`evaluate(model, data)` -> `(metrics, per_class, predictions)`, `summary(metrics)` and
+`render(data, predictions, index, path)`. This module runs them in the same order for every
+task and writes the common part of their presets' metadata.
 """
 
 import json
