@@ -1,6 +1,7 @@
 """`keras-suite ravens train|eval`: Transporter Networks trained and evaluated on Ravens."""
 
 import json
+import math
 import os
 import time
 
@@ -34,7 +35,12 @@ def add_subcommands(ravens_subparsers):
     train.add_argument("--steps", type=_positive, default=1000, help="training iterations")
     train.add_argument("--config", choices=sorted(CONFIGS), default="narrow")
     train.add_argument("--batch-size", type=_positive, default=1)
-    train.add_argument("--learning-rate", type=float, default=1e-4)
+    train.add_argument(
+        "--learning-rate",
+        type=float,
+        default=None,
+        help="Adam's rate (default 1e-4); given on a resumed run, it replaces the saved rate",
+    )
     train.add_argument("--save-every", type=_positive, default=100, help="checkpoint interval")
     train.add_argument(
         "--minutes", type=float, default=None, help="stop (resumably) after this wall time"
@@ -117,7 +123,7 @@ def train(
     steps=1000,
     config="narrow",
     batch_size=1,
-    learning_rate=1e-4,
+    learning_rate=None,
     save_every=100,
     minutes=None,
     seed=0,
@@ -131,7 +137,9 @@ def train(
     With `scale > 1` the model sees the maps shrunk `scale` times (`map_scaling`), with a
     `64 // scale` crop: about `scale ** 2` times cheaper a step; `act` shrinks observations alike.
     `downsampling` (default `default_downsampling(scale)`) sets how much coarser the networks'
-    deepest features are than the map.
+    deepest features are than the map. `learning_rate` (default 1e-4) given on a resumed run
+    replaces the saved optimizer's rate, e.g. to end a run at a lower rate; the preset's
+    metadata then lists `learning_rate_schedule`, `[step, rate]` pairs.
     Training is one `fit` over `ceil(steps / save_every)` epochs of `save_every` steps, so the
     augmented data stream runs on across epochs; each epoch ends with a checkpoint.
 
@@ -173,14 +181,28 @@ def train(
             state = json.load(f)
         done, seconds = state["steps"], state.get("seconds", 0.0)
         log(f"resuming {task} from step {done} ({checkpoint})")
+        saved_rate = float(f"{float(model.optimizer.learning_rate.numpy()):.6g}")  # float32
+        rates = state.get("learning_rates", [[0, saved_rate]])
+        if learning_rate is not None and not math.isclose(learning_rate, saved_rate, rel_tol=1e-6):
+            model.optimizer.learning_rate.assign(learning_rate)
+            rates.append([done, learning_rate])
     else:
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate))
+        rates = [[0, learning_rate or 1e-4]]
+        model.compile(optimizer=keras.optimizers.Adam(rates[0][1]))
     log(f"{task}: {len(images)} examples from {len(paths)} demos; {done}/{steps} steps")
     epochs = -(-steps // save_every)
     if done < epochs * save_every:
         dataset = training_dataset(images, picks, places, bins, batch_size, seed=seed + done)
         saver = _checkpoint_callback(
-            checkpoint, state_path, save_every, minutes, seconds, log, task=task, n_demos=n_demos
+            checkpoint,
+            state_path,
+            save_every,
+            minutes,
+            seconds,
+            log,
+            task=task,
+            n_demos=n_demos,
+            learning_rates=rates,
         )
         model.fit(
             dataset,
@@ -205,7 +227,8 @@ def train(
             "config": config,
             "map_scale": scale,
             "downsampling": downsampling,
-            "learning_rate": learning_rate,
+            "learning_rate": rates[-1][1],
+            **({"learning_rate_schedule": rates} if len(rates) > 1 else {}),
             "batch_size": batch_size,
             "training_data": f"{n_demos} Ravens oracle demonstrations of {task} (even seeds "
             f"{', '.join(os.path.basename(p).split('.')[0].lstrip('0') or '0' for p in paths)})",

@@ -121,3 +121,36 @@ def test_default_downsampling_keeps_the_papers_feature_grid_in_metres(scale):
         ["ravens", "train", "--task", "block-insertion", "--scale", str(scale)]
     )
     assert args.downsampling is None  # train() then uses default_downsampling(scale)
+
+
+def test_a_resumed_run_takes_a_new_learning_rate_and_keeps_it(tmp_path):
+    from keras_suite.envs import ravens
+    from keras_suite.envs.ravens.demonstrations import collect
+
+    env = ravens.make("block-insertion")
+    try:
+        collect(env, ravens.OracleAgent(env), 1, str(tmp_path / "demos"), log=None)
+    finally:
+        env.close()
+
+    def learning_rate_after(steps, learning_rate):
+        preset = transporter.train(
+            "block-insertion",
+            str(tmp_path / "demos"),
+            n_demos=1,
+            steps=steps,
+            save_every=1,
+            scale=8,
+            learning_rate=learning_rate,
+            out=str(tmp_path / "train"),
+            log=lambda line: None,
+        )
+        metadata = json.loads(open(os.path.join(preset, "metadata.json")).read())
+        assert metadata["training_steps"] == steps
+        return metadata["learning_rate"], metadata.get("learning_rate_schedule")
+
+    assert learning_rate_after(1, 2e-4) == (pytest.approx(2e-4), None)
+    schedule = [[0, pytest.approx(2e-4)], [1, pytest.approx(3e-5)]]
+    assert learning_rate_after(2, 3e-5) == (pytest.approx(3e-5), schedule)
+    # Without a rate, a resumed run goes on at the saved one.
+    assert learning_rate_after(2, None) == (pytest.approx(3e-5), schedule)
