@@ -58,6 +58,13 @@ def add_subcommands(ravens_subparsers):
         "8 // scale, the paper's feature grid in metres)",
     )
     train.add_argument(
+        "--transport-downsampling",
+        type=int,
+        choices=(1, 2, 4, 8),
+        default=None,
+        help="the same for the transport's key and query networks alone (default: --downsampling)",
+    )
+    train.add_argument(
         "--out", default=None, help="output folder (default out/ravens/train/<task>-<n>)"
     )
     train.set_defaults(func=run_train)
@@ -131,13 +138,15 @@ def train(
     scale=2,
     log=print,
     downsampling=None,
+    transport_downsampling=None,
 ):
     """Trains a TransporterNet on `n_demos` oracle episodes; resumes from `out` if it exists.
 
     With `scale > 1` the model sees the maps shrunk `scale` times (`map_scaling`), with a
     `64 // scale` crop: about `scale ** 2` times cheaper a step; `act` shrinks observations alike.
     `downsampling` (default `default_downsampling(scale)`) sets how much coarser the networks'
-    deepest features are than the map. `learning_rate` (default 1e-4) given on a resumed run
+    deepest features are than the map; `transport_downsampling` (default: `downsampling`) sets it
+    for the transport's networks alone. `learning_rate` (default 1e-4) given on a resumed run
     replaces the saved optimizer's rate, e.g. to end a run at a lower rate; the preset's
     metadata then lists `learning_rate_schedule`, `[step, rate]` pairs.
     Training is one `fit` over `ceil(steps / save_every)` epochs of `save_every` steps, so the
@@ -158,6 +167,7 @@ def train(
     if scale < 1 or 64 % scale:
         raise ValueError(f"`scale` must divide the crop size 64. Received: scale={scale}")
     downsampling = downsampling or default_downsampling(scale)
+    transport_downsampling = transport_downsampling or downsampling
     out = out or os.path.join("out", "ravens", "train", f"{task}-{n_demos}")
     os.makedirs(out, exist_ok=True)
     checkpoint = os.path.join(out, "checkpoint.keras")
@@ -170,6 +180,7 @@ def train(
         transport_filters=CONFIGS[config],
         pixel_size=PIXEL_SIZE * scale,
         downsampling=downsampling,
+        transport_downsampling=transport_downsampling,
     )
     images, picks, places, bins = load_examples(paths, model.num_rotations)
     images = downsample_maps(images, scale)
@@ -226,7 +237,13 @@ def train(
             "training_seconds": round(seconds),
             "config": config,
             "map_scale": scale,
-            "downsampling": downsampling,
+            # From the model: a resumed run keeps the checkpoint's networks.
+            "downsampling": model.downsampling,
+            **(
+                {"transport_downsampling": model.transport_downsampling}
+                if model.transport_downsampling != model.downsampling
+                else {}
+            ),
             "learning_rate": rates[-1][1],
             **({"learning_rate_schedule": rates} if len(rates) > 1 else {}),
             "batch_size": batch_size,
@@ -290,6 +307,7 @@ def run_train(args):
         args.scale,
         log=lambda line: print(line, flush=True),
         downsampling=args.downsampling,
+        transport_downsampling=args.transport_downsampling,
     )
     return 0 if preset else 3
 

@@ -144,9 +144,11 @@ def test_a_resumed_run_takes_a_new_learning_rate_and_keeps_it(tmp_path):
             learning_rate=learning_rate,
             out=str(tmp_path / "train"),
             log=lambda line: None,
+            transport_downsampling=2,
         )
         metadata = json.loads(open(os.path.join(preset, "metadata.json")).read())
         assert metadata["training_steps"] == steps
+        assert (metadata["downsampling"], metadata["transport_downsampling"]) == (1, 2)
         return metadata["learning_rate"], metadata.get("learning_rate_schedule")
 
     assert learning_rate_after(1, 2e-4) == (pytest.approx(2e-4), None)

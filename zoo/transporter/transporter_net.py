@@ -52,6 +52,10 @@ class TransporterNet(PresetMixin, keras.Model):
         downsampling: how much coarser the networks' deepest features are than the map (see
             `TransporterResNet`): 8 in the paper; 4 keeps the paper's feature grid, in metres, on
             maps shrunk twice.
+        transport_downsampling: the same for the key and query networks (default:
+            `downsampling`). Coarser attention features see farther (which disk to move in
+            towers-of-hanoi depends on the other rods), finer transport features place more
+            precisely.
         **kwargs: `keras.Model` arguments (`name`, ...).
 
     Call arguments:
@@ -88,6 +92,7 @@ class TransporterNet(PresetMixin, keras.Model):
         bounds=BOUNDS,
         pixel_size=PIXEL_SIZE,
         downsampling=8,
+        transport_downsampling=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -100,6 +105,7 @@ class TransporterNet(PresetMixin, keras.Model):
         self.bounds = tuple(tuple(float(v) for v in axis) for axis in bounds)
         self.pixel_size = float(pixel_size)
         self.downsampling = int(downsampling)
+        self.transport_downsampling = int(transport_downsampling or downsampling)
         if len(self.bounds) != 3 or any(len(axis) != 2 for axis in self.bounds):
             raise ValueError(
                 "`bounds` must be ((x_min, x_max), (y_min, y_max), (z_min, z_max)). "
@@ -118,7 +124,7 @@ class TransporterNet(PresetMixin, keras.Model):
             self.transport_dim,
             self.transport_filters,
             correlation,
-            self.downsampling,
+            self.transport_downsampling,
             dtype=self.dtype_policy,
             name="transport",
         )
@@ -238,6 +244,7 @@ class TransporterNet(PresetMixin, keras.Model):
             bounds=self.bounds,
             pixel_size=self.pixel_size,
             downsampling=self.downsampling,
+            transport_downsampling=self.transport_downsampling,
         )
 
 

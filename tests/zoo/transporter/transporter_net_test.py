@@ -106,6 +106,19 @@ class TransporterNetTest(TestCase):
         with open(os.path.join(folder, "metadata.json")) as f:
             self.assertEqual(json.load(f)["parameter_count"], model.count_params())
 
+    def test_transport_downsampling_sets_the_transport_networks_alone(self):
+        self.assertEqual(_model(downsampling=4).transport.downsampling, 4)
+        model = _model(downsampling=8, transport_downsampling=4)
+        self.assertEqual(model.attention.downsampling, 8)
+        self.assertEqual(model.transport.downsampling, 4)
+        x = {"image": self.images, "pick_pixel": self.picks}
+        expected = model(x)["place"]
+        restored = TransporterNet.from_config(model.get_config())
+        self.assertEqual(restored.transport.downsampling, 4)
+        restored(x)
+        restored.set_weights(model.get_weights())
+        self.assertAllClose(restored(x)["place"], expected, atol=1e-5)
+
     @pytest.mark.slow
     def test_fit_lowers_the_loss_on_synthetic_pick_and_place(self):
         keras.utils.set_random_seed(0)
