@@ -12,6 +12,7 @@ SHIPPED = {
     "ravens_align_box_corner": "align-box-corner",
     "ravens_block_insertion": "block-insertion",
     "ravens_place_red_in_green": "place-red-in-green",
+    "ravens_towers_of_hanoi": "towers-of-hanoi",
 }
 
 
@@ -39,6 +40,8 @@ def test_preset_loads_offline_with_its_measured_success(name):
     assert map_scale_factor((320, 160, 4), model.bounds, model.pixel_size) == metadata["map_scale"]
     # Presets trained before `downsampling` existed used the paper's 8.
     assert model.downsampling == metadata.get("downsampling", 8)
+    transport_downsampling = metadata.get("transport_downsampling", model.downsampling)
+    assert model.transport_downsampling == transport_downsampling
     image = np.zeros((320, 160, 4), "float32")
     action = model.act({"image": image})
     for key in ("pose0", "pose1"):
