@@ -167,7 +167,6 @@ def train(
     if scale < 1 or 64 % scale:
         raise ValueError(f"`scale` must divide the crop size 64. Received: scale={scale}")
     downsampling = downsampling or default_downsampling(scale)
-    transport_downsampling = transport_downsampling or downsampling
     out = out or os.path.join("out", "ravens", "train", f"{task}-{n_demos}")
     os.makedirs(out, exist_ok=True)
     checkpoint = os.path.join(out, "checkpoint.keras")
