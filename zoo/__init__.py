@@ -5,4 +5,4 @@ from keras_suite.zoo.tf3d import (
     SemanticSegmentation3D,
     SparseUNet3D,
 )
-from keras_suite.zoo.transporter import TransporterNet
+from keras_suite.zoo.transporter import GoalTransporterNet, TransporterNet

@@ -1,5 +1,6 @@
 """`keras-suite ravens train|eval`: Transporter Networks trained and evaluated on Ravens."""
 
+import functools
 import json
 import math
 import os
@@ -63,6 +64,11 @@ def add_subcommands(ravens_subparsers):
         choices=(1, 2, 4, 8),
         default=None,
         help="the same for the transport's key and query networks alone (default: --downsampling)",
+    )
+    train.add_argument(
+        "--goal-conditioned",
+        action="store_true",
+        help="train a GoalTransporterNet, shown each demonstration's last map as its goal",
     )
     train.add_argument(
         "--out", default=None, help="output folder (default out/ravens/train/<task>-<n>)"
@@ -139,6 +145,7 @@ def train(
     log=print,
     downsampling=None,
     transport_downsampling=None,
+    goal_conditioned=False,
 ):
     """Trains a TransporterNet on `n_demos` oracle episodes; resumes from `out` if it exists.
 
@@ -148,7 +155,8 @@ def train(
     deepest features are than the map; `transport_downsampling` (default: `downsampling`) sets it
     for the transport's networks alone. `learning_rate` (default 1e-4) given on a resumed run
     replaces the saved optimizer's rate, e.g. to end a run at a lower rate; the preset's
-    metadata then lists `learning_rate_schedule`, `[step, rate]` pairs.
+    metadata then lists `learning_rate_schedule`, `[step, rate]` pairs. With `goal_conditioned`
+    the model is a `GoalTransporterNet` and each example's goal is its episode's last map.
     Training is one `fit` over `ceil(steps / save_every)` epochs of `save_every` steps, so the
     augmented data stream runs on across epochs; each epoch ends with a checkpoint.
 
@@ -158,10 +166,10 @@ def train(
     """
     import keras
 
-    from keras_suite.zoo import TransporterNet
+    from keras_suite.zoo import GoalTransporterNet, TransporterNet
     from keras_suite.zoo.transporter.action_coding import PIXEL_SIZE
     from keras_suite.zoo.transporter.map_scaling import downsample_maps, downsample_pixels
-    from keras_suite.zoo.transporter.ravens_demonstrations import load_examples
+    from keras_suite.zoo.transporter.ravens_demonstrations import load_examples, load_goal_images
     from keras_suite.zoo.transporter.training_data import training_dataset
 
     if scale < 1 or 64 % scale:
@@ -172,7 +180,8 @@ def train(
     checkpoint = os.path.join(out, "checkpoint.keras")
     state_path = os.path.join(out, "state.json")
     paths = _demo_paths(demos, task, n_demos)
-    model = TransporterNet(
+    model_class = GoalTransporterNet if goal_conditioned else TransporterNet
+    model = model_class(
         crop_size=64 // scale,
         num_rotations=36,
         attention_filters=CONFIGS[config],
@@ -184,9 +193,17 @@ def train(
     images, picks, places, bins = load_examples(paths, model.num_rotations)
     images = downsample_maps(images, scale)
     picks, places = downsample_pixels(picks, scale), downsample_pixels(places, scale)
+    goals = downsample_maps(load_goal_images(paths), scale) if goal_conditioned else None
     done, seconds = 0, 0.0
     if os.path.isfile(checkpoint) and os.path.isfile(state_path):
         model = keras.saving.load_model(checkpoint)
+        if isinstance(model, GoalTransporterNet) != goal_conditioned:
+            raise ValueError(
+                f"The checkpoint in {out} holds a {type(model).__name__}: resume it with "
+                f"goal_conditioned={not goal_conditioned} (`--goal-conditioned` "
+                f"{'given' if not goal_conditioned else 'left out'}). "
+                f"Received: goal_conditioned={goal_conditioned}"
+            )
         with open(state_path) as f:
             state = json.load(f)
         done, seconds = state["steps"], state.get("seconds", 0.0)
@@ -202,7 +219,9 @@ def train(
     log(f"{task}: {len(images)} examples from {len(paths)} demos; {done}/{steps} steps")
     epochs = -(-steps // save_every)
     if done < epochs * save_every:
-        dataset = training_dataset(images, picks, places, bins, batch_size, seed=seed + done)
+        dataset = training_dataset(
+            images, picks, places, bins, batch_size, seed=seed + done, goal_images=goals
+        )
         saver = _checkpoint_callback(
             checkpoint,
             state_path,
@@ -243,6 +262,7 @@ def train(
                 if model.transport_downsampling != model.downsampling
                 else {}
             ),
+            **({"goal_conditioned": True} if goal_conditioned else {}),
             "learning_rate": rates[-1][1],
             **({"learning_rate_schedule": rates} if len(rates) > 1 else {}),
             "batch_size": batch_size,
@@ -307,6 +327,7 @@ def run_train(args):
         log=lambda line: print(line, flush=True),
         downsampling=args.downsampling,
         transport_downsampling=args.transport_downsampling,
+        goal_conditioned=args.goal_conditioned,
     )
     return 0 if preset else 3
 
@@ -314,22 +335,31 @@ def run_train(args):
 def evaluate(model, task, episodes, log=print, gif_path=None, max_steps=None):
     """Runs `model.act` on `episodes` unseen Ravens scenes (odd seeds 1, 3, ...).
 
+    A `GoalTransporterNet` is shown, as its goal, the last observation of the oracle's episode
+    on the same seed.
+
     Returns:
         A dict: `success_rate` (%), `mean_reward`, `episodes`, `seeds`, `successes`.
     """
     from keras_suite.envs import ravens
-    from keras_suite.envs.ravens.demonstrations import write_gif
+    from keras_suite.envs.ravens.demonstrations import run_episode, write_gif
+    from keras_suite.zoo import GoalTransporterNet
 
     env = ravens.make(task, max_steps=max_steps)
     successes, rewards, seeds = [], [], []
+    act = model.act
     try:
         for index in range(episodes):
             seed = 2 * index + 1
+            if isinstance(model, GoalTransporterNet):
+                oracle_episode, _ = run_episode(env, ravens.OracleAgent(env), seed)
+                goal = {key: oracle_episode[key][-1] for key in ("colormap", "heightmap")}
+                act = functools.partial(model.act, goal=goal)
             obs, info = env.reset(seed=seed)
             frames = [obs["color"][0]] if gif_path and index == 0 else None
             total = 0.0
             while True:
-                obs, reward, terminated, truncated, info = env.step(model.act(obs, info))
+                obs, reward, terminated, truncated, info = env.step(act(obs, info))
                 total += reward
                 if frames is not None:
                     frames.append(obs["color"][0])

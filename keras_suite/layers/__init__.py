@@ -6,6 +6,7 @@ from keras_suite.layers.sparse import (
     SparseUnpool3D,
 )
 from keras_suite.layers.transporter import (
+    GoalTransporterTransport,
     TransporterAttention,
     TransporterResNet,
     TransporterTransport,

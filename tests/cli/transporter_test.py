@@ -157,3 +157,41 @@ def test_a_resumed_run_takes_a_new_learning_rate_and_keeps_it(tmp_path):
     assert learning_rate_after(1, None) == (pytest.approx(2e-4), None)
     schedule = [[0, pytest.approx(2e-4)], [1, pytest.approx(3e-5)]]
     assert learning_rate_after(1, 3e-5) == (pytest.approx(3e-5), schedule)
+
+
+def test_goal_conditioned_training_and_evaluation(tmp_path, monkeypatch):
+    from keras_suite.envs import ravens
+    from keras_suite.envs.ravens.demonstrations import collect, run_episode
+    from keras_suite.zoo import GoalTransporterNet, TransporterNet
+
+    env = ravens.make("block-insertion")
+    try:
+        collect(env, ravens.OracleAgent(env), 1, str(tmp_path / "demos"), log=None)
+        oracle_episode, _ = run_episode(env, ravens.OracleAgent(env), 1)
+    finally:
+        env.close()
+    options = dict(n_demos=1, steps=1, save_every=1, scale=8, log=lambda line: None)
+    out = str(tmp_path / "train")
+    preset = transporter.train(
+        "block-insertion", str(tmp_path / "demos"), out=out, goal_conditioned=True, **options
+    )
+    metadata = json.loads(open(os.path.join(preset, "metadata.json")).read())
+    assert metadata["goal_conditioned"] is True
+    model = TransporterNet.from_preset(preset)
+    assert isinstance(model, GoalTransporterNet)
+    with pytest.raises(ValueError, match="holds a GoalTransporterNet: resume it with"):
+        transporter.train("block-insertion", str(tmp_path / "demos"), out=out, **options)
+
+    goals = []
+    act = GoalTransporterNet.act
+
+    def spy(self, obs, info=None, goal=None):
+        goals.append(goal)
+        return act(self, obs, info, goal=goal)
+
+    monkeypatch.setattr(GoalTransporterNet, "act", spy)
+    result = transporter.evaluate(model, "block-insertion", 1, log=lambda line: None, max_steps=1)
+    assert result["episodes"] == 1 and len(goals) == 1
+    # The goal is the last observation of the oracle's episode on the same (first odd) seed.
+    np.testing.assert_array_equal(goals[0]["colormap"], oracle_episode["colormap"][-1])
+    np.testing.assert_array_equal(goals[0]["heightmap"], oracle_episode["heightmap"][-1])

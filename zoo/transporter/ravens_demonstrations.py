@@ -52,6 +52,32 @@ def episode_examples(episode, num_rotations):
     )
 
 
+def episode_goal_images(episode):
+    """The goal map of each step of a Ravens episode: its last map, `(steps, H, W, 4)` float32.
+
+    The collector saves the scene after the last action too, so the last map shows the task done
+    (in a successful episode), the goal a `GoalTransporterNet` is trained to reach.
+    """
+    if "colormap" not in episode or "heightmap" not in episode or "pick_pixel" not in episode:
+        raise ValueError(
+            "`episode` must hold `colormap`, `heightmap` and `pick_pixel`: pass an episode saved "
+            f"by the Ravens collector. Received keys: {sorted(episode)}"
+        )
+    color = np.asarray(episode["colormap"][-1], np.float32)
+    height = np.asarray(episode["heightmap"][-1], np.float32)[..., None]
+    goal = np.concatenate([color, height], axis=-1)
+    return np.repeat(goal[None], len(episode["pick_pixel"]), axis=0)
+
+
+def load_goal_images(paths):
+    """The goal maps matching `load_examples(paths, ...)`'s images, example for example."""
+    from keras_suite.envs.ravens.demonstrations import load_episode
+
+    if not paths:
+        raise ValueError(f"No demonstration episodes to load. Received: paths={paths!r}")
+    return np.concatenate([episode_goal_images(load_episode(path)) for path in paths])
+
+
 def load_examples(paths, num_rotations):
     """Concatenates the examples of several episode files (`.npz` from the Ravens collector)."""
     from keras_suite.envs.ravens.demonstrations import load_episode

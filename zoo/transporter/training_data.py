@@ -7,13 +7,21 @@ from keras_suite.zoo.transporter.se2_augmentation import se2_augment
 
 
 def training_dataset(
-    images, pick_pixels, place_pixels, rotation_bins, batch_size=1, augment=True, seed=0
+    images,
+    pick_pixels,
+    place_pixels,
+    rotation_bins,
+    batch_size=1,
+    augment=True,
+    seed=0,
+    goal_images=None,
 ):
     """An endless, shuffled dataset of `(x, y)` pairs for `TransporterNet.fit`.
 
     Each example is one demonstrated step: the map before the action and the action's labels.
     With `augment`, every draw applies a fresh random SE(2) transform (`se2_augment`) to the map
-    and to both pixels (the relative rotation label is unchanged by it).
+    and to both pixels (the relative rotation label is unchanged by it), and to the goal map when
+    there is one (for `GoalTransporterNet`).
 
     Args:
         images: float array `(num_examples, H, W, 4)` (RGB in [0, 255], height in metres).
@@ -23,10 +31,12 @@ def training_dataset(
         batch_size: examples per batch.
         augment: whether to apply random SE(2) transforms.
         seed: seed of the shuffling and of the augmentation.
+        goal_images: optional float array shaped like `images`: the map of each example's goal
+            scene (see `ravens_demonstrations.load_goal_images`); the inputs then hold `"goal"`.
 
     Returns:
-        A `tf.data.Dataset` yielding `({"image", "pick_pixel"}, {"pick_pixel", "place_pixel",
-        "rotation_bin"})` batches; pass `steps_per_epoch` to `fit`.
+        A `tf.data.Dataset` yielding `({"image", "pick_pixel"[, "goal"]}, {"pick_pixel",
+        "place_pixel", "rotation_bin"})` batches; pass `steps_per_epoch` to `fit`.
 
     Example:
 
@@ -48,6 +58,16 @@ def training_dataset(
             "and rotation bin per example. Received: "
             f"images.shape={images.shape}, labels={[a.shape for a in arrays]}"
         )
+    channels = images.shape[-1]
+    if goal_images is not None:
+        goal_images = np.asarray(goal_images, dtype=np.float32)
+        if goal_images.shape != images.shape:
+            raise ValueError(
+                "`goal_images` must have the shape of `images`. Received: "
+                f"goal_images.shape={goal_images.shape}, images.shape={images.shape}"
+            )
+        # Stacked as channels, the map and its goal take the same random transform.
+        images = np.concatenate([images, goal_images], axis=-1)
     dataset = tf.data.Dataset.from_tensor_slices(
         (images, arrays[0].astype(np.int32), arrays[1].astype(np.int32), arrays[2].astype(np.int32))
     )
@@ -59,7 +79,9 @@ def training_dataset(
             pixels = tf.stack([pick, place])
             image, pixels, _ = se2_augment(image, pixels, tf.stack([seed, tf.cast(step, tf.int32)]))
             pick, place = pixels[0], pixels[1]
-        x = {"image": image, "pick_pixel": pick}
+        x = {"image": image[..., :channels], "pick_pixel": pick}
+        if goal_images is not None:
+            x["goal"] = image[..., channels:]
         y = {"pick_pixel": pick, "place_pixel": place, "rotation_bin": rotation}
         return x, y
 

@@ -7,7 +7,7 @@ import numpy as np
 from keras import ops
 
 from keras_suite.layers.transporter.transporter_attention import TransporterAttention
-from keras_suite.layers.transporter.transporter_resnet import PAPER_FILTERS
+from keras_suite.layers.transporter.transporter_resnet import DOWNSAMPLINGS, PAPER_FILTERS
 from keras_suite.layers.transporter.transporter_transport import TransporterTransport
 from keras_suite.presets import PresetMixin
 from keras_suite.zoo.transporter.action_coding import BOUNDS, PIXEL_SIZE, labels_to_action
@@ -80,6 +80,7 @@ class TransporterNet(PresetMixin, keras.Model):
     """
 
     preset_dir = os.path.join(os.path.dirname(__file__), "presets")
+    transport_class = TransporterTransport
 
     def __init__(
         self,
@@ -104,6 +105,14 @@ class TransporterNet(PresetMixin, keras.Model):
         self.correlation = correlation
         self.bounds = tuple(tuple(float(v) for v in axis) for axis in bounds)
         self.pixel_size = float(pixel_size)
+        for name, value in (
+            ("downsampling", downsampling),
+            ("transport_downsampling", transport_downsampling),
+        ):
+            if value is not None and value not in DOWNSAMPLINGS:
+                raise ValueError(
+                    f"`{name}` must be one of {DOWNSAMPLINGS}. Received: {name}={value!r}"
+                )
         self.downsampling = int(downsampling)
         self.transport_downsampling = int(transport_downsampling or downsampling)
         if len(self.bounds) != 3 or any(len(axis) != 2 for axis in self.bounds):
@@ -118,7 +127,7 @@ class TransporterNet(PresetMixin, keras.Model):
             dtype=self.dtype_policy,
             name="attention",
         )
-        self.transport = TransporterTransport(
+        self.transport = self.transport_class(
             self.crop_size,
             self.num_rotations,
             self.transport_dim,
@@ -132,13 +141,9 @@ class TransporterNet(PresetMixin, keras.Model):
         self.place_loss_tracker = keras.metrics.Mean(name="place_loss")
 
     def build(self, input_shape):
-        image_shape = input_shape["image"] if isinstance(input_shape, dict) else input_shape
-        image_shape = tuple(image_shape)
-        if len(image_shape) != 4 or image_shape[-1] != 4:
-            raise ValueError(
-                "`image` must have shape (batch, H, W, 4): RGB in [0, 255] and height in "
-                f"metres. Received: shape={image_shape}"
-            )
+        image_shape = map_shape(
+            input_shape["image"] if isinstance(input_shape, dict) else input_shape
+        )
         for layer in (self.attention, self.transport):
             if not layer.built:
                 layer.build(image_shape)
@@ -149,11 +154,7 @@ class TransporterNet(PresetMixin, keras.Model):
                 "TransporterNet takes a dict with `image` (and optionally `pick_pixel`). "
                 f"Received: {type(inputs).__name__}"
             )
-        if inputs["image"].shape[-1] != 4:
-            raise ValueError(
-                "`image` must have shape (batch, H, W, 4): RGB in [0, 255] and height in "
-                f"metres. Received: shape={tuple(inputs['image'].shape)}"
-            )
+        map_shape(inputs["image"].shape)
         x = normalize_image(inputs["image"])
         pick = self.attention(x)
         pick_pixel = inputs.get("pick_pixel")
@@ -219,9 +220,17 @@ class TransporterNet(PresetMixin, keras.Model):
         A map finer than the model's `pixel_size` by an integer factor (a Ravens observation
         for a model trained on coarser maps) is first shrunk to it with `downsample_maps`.
         """
+        image = self.observation_map(obs)
+        return self.action_from_labels(self.predict_labels(image[None]), image)
+
+    def observation_map(self, obs):
+        """The `(H, W, 4)` map of an observation (see `observation_image`) at `pixel_size`."""
         image = observation_image(obs)
-        image = downsample_maps(image, map_scale_factor(image.shape, self.bounds, self.pixel_size))
-        pick, place, rotation = self.predict_labels(image[None])
+        return downsample_maps(image, map_scale_factor(image.shape, self.bounds, self.pixel_size))
+
+    def action_from_labels(self, labels, image):
+        """The Ravens action of the first example of `predict_labels`'s output on `image`."""
+        pick, place, rotation = labels
         return labels_to_action(
             pick[0],
             place[0],
@@ -267,6 +276,17 @@ def observation_image(obs):
             f"Ravens observation with `colormap` and `heightmap`. Received: shape={image.shape}"
         )
     return image
+
+
+def map_shape(shape, name="image"):
+    """`shape` as a tuple, checked to be a batch of maps `(batch, H, W, 4)`."""
+    shape = tuple(shape)
+    if len(shape) != 4 or shape[-1] != 4:
+        raise ValueError(
+            f"`{name}` must have shape (batch, H, W, 4): RGB in [0, 255] and height in "
+            f"metres. Received: shape={shape}"
+        )
+    return shape
 
 
 def normalize_image(image):

@@ -6,7 +6,11 @@ import pytest
 
 from keras_suite.envs.ravens.demonstrations import save_episode
 from keras_suite.testing import TestCase
-from keras_suite.zoo.transporter.ravens_demonstrations import episode_examples, load_examples
+from keras_suite.zoo.transporter.ravens_demonstrations import (
+    episode_examples,
+    load_examples,
+    load_goal_images,
+)
 
 
 def _episode(steps=2, seed=0):
@@ -46,6 +50,20 @@ class RavensDemonstrationsTest(TestCase):
         self.assertAllEqual(bins, np.array([1, 0, 1, 0]))
         with pytest.raises(ValueError, match="No demonstration episodes"):
             load_examples([], 4)
+
+    def test_goal_images_are_each_episodes_last_map(self):
+        folder = self.get_temp_dir()
+        paths = []
+        for seed, steps in ((0, 2), (2, 1)):
+            path = os.path.join(folder, f"{seed:06d}.npz")
+            save_episode(path, _episode(steps, seed=seed), "block-insertion", seed)
+            paths.append(path)
+        goals = load_goal_images(paths)
+        self.assertEqual(goals.shape, (3, 8, 6, 4))
+        for index, (seed, step) in enumerate([(0, 2), (0, 2), (2, 1)]):
+            episode = _episode(2 if seed == 0 else 1, seed=seed)
+            self.assertAllClose(goals[index, ..., :3], episode["colormap"][step].astype("f4"))
+            self.assertAllClose(goals[index, ..., 3], episode["heightmap"][step])
 
     def test_incomplete_episode_raises_a_clear_error(self):
         episode = _episode()

@@ -33,6 +33,24 @@ class TrainingDatasetTest(TestCase):
                 self.assertAllClose(image[place[0], place[1], :3], np.array([30, 200, 30]))
             self.assertAllEqual(y["rotation_bin"], np.zeros(4))
 
+    def test_goals_take_the_same_random_transform_as_their_maps(self):
+        images, picks, places, bins = synthetic_scenes(4, shape=(40, 24))
+        goals = 2.0 * images + 1.0  # every goal pixel >= 1 inside the map
+        dataset = training_dataset(images, picks, places, bins, batch_size=4, goal_images=goals)
+        plain = training_dataset(images, picks, places, bins, batch_size=4)
+        for (x, _), (x_plain, _) in zip(dataset.take(2), plain.take(2)):
+            self.assertAllEqual(x["image"], x_plain["image"])
+            image, goal = x["image"].numpy(), x["goal"].numpy()
+            # The same transform: where the map moved to, the goal did too; elsewhere (outside
+            # the original map) both read zero.
+            inside = np.all(goal >= 1.0, axis=-1)
+            self.assertGreater(inside.mean(), 0.3)
+            self.assertAllClose(goal[inside], 2.0 * image[inside] + 1.0)
+            self.assertAllEqual(goal[~inside], np.zeros_like(goal[~inside]))
+            self.assertAllEqual(image[~inside], np.zeros_like(image[~inside]))
+        with pytest.raises(ValueError, match="`goal_images` must have the shape of `images`"):
+            training_dataset(images, picks, places, bins, goal_images=goals[:, :20])
+
     def test_mismatched_inputs_raise_a_clear_error(self):
         images, picks, places, bins = synthetic_scenes(2, shape=(24, 16))
         with pytest.raises(ValueError, match="one pick pixel, place pixel and rotation bin"):

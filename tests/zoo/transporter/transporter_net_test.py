@@ -119,6 +119,12 @@ class TransporterNetTest(TestCase):
         restored.set_weights(model.get_weights())
         self.assertAllClose(restored(x)["place"], expected, atol=1e-5)
 
+    def test_bad_downsampling_is_rejected_by_name(self):
+        with self.assertRaisesRegex(ValueError, "`downsampling` must be one of"):
+            _model(downsampling=3)
+        with self.assertRaisesRegex(ValueError, "transport_downsampling=16"):
+            _model(downsampling=4, transport_downsampling=16)
+
     @pytest.mark.slow
     def test_fit_lowers_the_loss_on_synthetic_pick_and_place(self):
         keras.utils.set_random_seed(0)

@@ -1,0 +1,109 @@
+"""GoalTransporterNet: a TransporterNet told the goal by an image of the finished scene."""
+
+import keras
+from keras import ops
+
+from keras_suite.layers.transporter.goal_transporter_transport import GoalTransporterTransport
+from keras_suite.zoo.transporter.transporter_net import (
+    TransporterNet,
+    argmax_pixels,
+    map_shape,
+    normalize_image,
+)
+
+
+@keras.saving.register_keras_serializable(package="keras_suite")
+class GoalTransporterNet(TransporterNet):
+    """Goal-conditioned Transporter Networks: pick and place towards a pictured goal.
+
+    The goal-split variant of Seita et al., "Learning to Rearrange Deformable Cables, Fabrics,
+    and Bags with Goal-Conditioned Transporter Networks" (ICRA 2021). The attention sees the map
+    and the goal map stacked (8 channels); the transport is a `GoalTransporterTransport`, whose
+    key and query features are gated by features of the goal map. One model can then serve any
+    arrangement it is shown, instead of the one arrangement its demonstrations imply.
+
+    Inputs are a dict: `"image"` and `"goal"`, both `(batch, H, W, 4)` maps (RGB in `[0, 255]`,
+    height in metres), and optionally `"pick_pixel"` `(batch, 2)`. Targets and arguments are
+    those of `TransporterNet`; `training_dataset(..., goal_images=)` and
+    `ravens_demonstrations.load_goal_images` give the goals of demonstrations (each episode's
+    last map).
+
+    Example:
+
+    ```python
+    import numpy as np
+    from keras_suite.zoo import GoalTransporterNet
+
+    small = (8, 8, 16, 16, 16, 8, 8, 8)
+    model = GoalTransporterNet(crop_size=16, num_rotations=8, attention_filters=small,
+                               transport_filters=small)
+    image = np.random.rand(1, 40, 24, 4).astype("float32")
+    goal = np.random.rand(1, 40, 24, 4).astype("float32")
+    outputs = model({"image": image, "goal": goal})
+    outputs["place"].shape  # (1, 40, 24, 8)
+    ```
+    """
+
+    transport_class = GoalTransporterTransport
+
+    def build(self, input_shape):
+        image_shape = map_shape(
+            input_shape["image"] if isinstance(input_shape, dict) else input_shape
+        )
+        if not self.attention.built:
+            self.attention.build(image_shape[:-1] + (8,))
+        if not self.transport.built:
+            self.transport.build(image_shape, None, image_shape)
+
+    def call(self, inputs, training=None):
+        if not isinstance(inputs, dict) or "image" not in inputs or "goal" not in inputs:
+            received = sorted(inputs) if isinstance(inputs, dict) else type(inputs).__name__
+            raise ValueError(
+                "GoalTransporterNet takes a dict with `image` and `goal` (and optionally "
+                f"`pick_pixel`). Received: {received}"
+            )
+        image_shape = map_shape(inputs["image"].shape)
+        if map_shape(inputs["goal"].shape, "goal")[1:3] != image_shape[1:3]:
+            raise ValueError(
+                "`goal` must be a map of the same size as `image`. Received: "
+                f"image.shape={image_shape}, goal.shape={tuple(inputs['goal'].shape)}"
+            )
+        x = normalize_image(inputs["image"])
+        goal = normalize_image(inputs["goal"])
+        pick = self.attention(ops.concatenate([x, goal], axis=-1))
+        pick_pixel = inputs.get("pick_pixel")
+        if pick_pixel is None:
+            pick_pixel = argmax_pixels(pick)[0]
+        place = self.transport(x, pick_pixel, goal)
+        return {"pick": pick, "place": place}
+
+    def predict_labels(self, image, goal):
+        """Pick pixel, place pixel and rotation bin for batches of maps and goal maps.
+
+        Returns:
+            numpy `(pick_pixels (batch, 2), place_pixels (batch, 2), rotation_bins (batch,))`.
+        """
+        outputs = self({"image": image, "goal": goal})
+        pick_pixels, _ = argmax_pixels(outputs["pick"])
+        place_pixels, bins = argmax_pixels(outputs["place"])
+        return tuple(ops.convert_to_numpy(t) for t in (pick_pixels, place_pixels, bins))
+
+    def act(self, obs, info=None, goal=None):
+        """Chooses a pick-and-place action that brings the scene towards `goal`.
+
+        Args:
+            obs: the observation (as for `TransporterNet.act`).
+            info: unused (kept for the Ravens agent interface).
+            goal: an observation of the goal scene, in the same forms as `obs`.
+
+        Returns:
+            `{"pose0": (position, quaternion), "pose1": (position, quaternion)}`.
+        """
+        if goal is None:
+            raise ValueError(
+                "`goal` is required: an observation of the finished scene, e.g. the last "
+                "observation of an oracle episode from the same seed."
+            )
+        image = self.observation_map(obs)
+        goal_image = self.observation_map(goal)
+        return self.action_from_labels(self.predict_labels(image[None], goal_image[None]), image)
