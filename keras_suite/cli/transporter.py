@@ -6,6 +6,8 @@ import math
 import os
 import time
 
+import numpy as np
+
 #: Transporter success (%) in Zeng et al. (CoRL 2020), Table 1, at 1 / 10 / 100 demonstrations.
 PAPER_SUCCESS = {
     "block-insertion": {1: 100.0, 10: 100.0, 100: 100.0},
@@ -64,6 +66,13 @@ def add_subcommands(ravens_subparsers):
         choices=(1, 2, 4, 8),
         default=None,
         help="the same for the transport's key and query networks alone (default: --downsampling)",
+    )
+    train.add_argument(
+        "--average-last",
+        type=_positive,
+        default=None,
+        help="write the preset with the mean weights of the last K checkpoints (kept under "
+        "OUT/snapshots), which swing less than any one of them",
     )
     train.add_argument(
         "--goal-conditioned",
@@ -146,6 +155,7 @@ def train(
     downsampling=None,
     transport_downsampling=None,
     goal_conditioned=False,
+    average_last=None,
 ):
     """Trains a TransporterNet on `n_demos` oracle episodes; resumes from `out` if it exists.
 
@@ -157,6 +167,9 @@ def train(
     replaces the saved optimizer's rate, e.g. to end a run at a lower rate; the preset's
     metadata then lists `learning_rate_schedule`, `[step, rate]` pairs. With `goal_conditioned`
     the model is a `GoalTransporterNet` and each example's goal is its episode's last map.
+    With `average_last=K` every checkpoint's weights are also kept (the last K, under
+    `out/snapshots`) and the preset gets their mean: with batch 1 the success rate swings from
+    one checkpoint to the next, and the mean of several does better than most of them.
     Training is one `fit` over `ceil(steps / save_every)` epochs of `save_every` steps, so the
     augmented data stream runs on across epochs; each epoch ends with a checkpoint.
 
@@ -229,6 +242,8 @@ def train(
             minutes,
             seconds,
             log,
+            snapshots=average_last and os.path.join(out, "snapshots"),
+            keep=average_last,
             task=task,
             n_demos=n_demos,
             learning_rates=rates,
@@ -245,6 +260,11 @@ def train(
     if done < epochs * save_every:
         log(f"time budget spent at step {done}; run the same command again to resume")
         return None
+    averaged = {}
+    if average_last:
+        steps_averaged = average_snapshots(model, os.path.join(out, "snapshots"), average_last)
+        averaged = {"averaged_checkpoints": steps_averaged}
+        log(f"averaged the weights of the checkpoints at steps {steps_averaged}")
     preset = os.path.join(out, "preset")
     model.save_to_preset(
         preset,
@@ -263,6 +283,7 @@ def train(
                 else {}
             ),
             **({"goal_conditioned": True} if goal_conditioned else {}),
+            **averaged,
             "learning_rate": rates[-1][1],
             **({"learning_rate_schedule": rates} if len(rates) > 1 else {}),
             "batch_size": batch_size,
@@ -274,7 +295,37 @@ def train(
     return preset
 
 
-def _checkpoint_callback(checkpoint, state_path, save_every, minutes, seconds, log, **state):
+def average_snapshots(model, folder, count):
+    """Sets `model`'s weights to the mean of its last `count` snapshots in `folder`.
+
+    Returns:
+        The steps of the snapshots averaged, in order.
+    """
+    steps = _snapshot_steps(folder)[-count:]
+    if not steps:
+        raise ValueError(f"No checkpoint snapshots to average in {folder}.")
+    weights = []
+    for step in steps:
+        model.load_weights(_snapshot_path(folder, step))
+        weights.append(model.get_weights())
+    model.set_weights([np.mean(group, axis=0) for group in zip(*weights)])
+    return steps
+
+
+def _snapshot_path(folder, step):
+    return os.path.join(folder, f"step-{step}.weights.h5")
+
+
+def _snapshot_steps(folder):
+    if not os.path.isdir(folder):
+        return []
+    names = [n for n in os.listdir(folder) if n.startswith("step-") and n.endswith(".weights.h5")]
+    return sorted(int(n[len("step-") : -len(".weights.h5")]) for n in names)
+
+
+def _checkpoint_callback(
+    checkpoint, state_path, save_every, minutes, seconds, log, snapshots=None, keep=None, **state
+):
     """A callback that saves the model and the step count after each epoch, and stops the
     training once `minutes` have passed (None: never)."""
     import keras
@@ -300,6 +351,11 @@ def _checkpoint_callback(checkpoint, state_path, save_every, minutes, seconds, l
             self.seconds += time.time() - self.start
             self.steps = (epoch + 1) * self.save_every
             self.model.save(self.checkpoint)
+            if snapshots:
+                os.makedirs(snapshots, exist_ok=True)
+                self.model.save_weights(_snapshot_path(snapshots, self.steps))
+                for step in _snapshot_steps(snapshots)[:-keep]:
+                    os.remove(_snapshot_path(snapshots, step))
             with open(self.state_path, "w") as f:
                 json.dump(dict(self.state, steps=self.steps, seconds=self.seconds), f)
             losses = {k: round(float(v), 3) for k, v in (logs or {}).items()}
@@ -328,6 +384,7 @@ def run_train(args):
         downsampling=args.downsampling,
         transport_downsampling=args.transport_downsampling,
         goal_conditioned=args.goal_conditioned,
+        average_last=args.average_last,
     )
     return 0 if preset else 3
 

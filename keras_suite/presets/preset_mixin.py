@@ -50,7 +50,7 @@ class PresetMixin:
 
     @_ClassProperty
     def presets(cls):
-        """Built-in presets of this class: a dict from name to its metadata."""
+        """Built-in presets of this class (or a subclass): a dict from name to its metadata."""
         if cls.preset_dir is None or not os.path.isdir(cls.preset_dir):
             return {}
         presets = {}
@@ -58,6 +58,10 @@ class PresetMixin:
             folder = os.path.join(cls.preset_dir, name)
             if not os.path.isfile(os.path.join(folder, CONFIG_FILE)):
                 continue
+            config = _read_json(os.path.join(folder, CONFIG_FILE))
+            saved_class = keras.saving.get_registered_object(config.get("registered_name"))
+            if isinstance(saved_class, type) and not issubclass(saved_class, cls):
+                continue  # A parent class's preset, which `cls.from_preset` would refuse.
             presets[name] = _read_json(os.path.join(folder, METADATA_FILE), default={})
         return presets
 

@@ -123,20 +123,26 @@ def test_default_downsampling_keeps_the_papers_feature_grid_in_metres(scale):
     assert args.downsampling is None  # train() then uses default_downsampling(scale)
 
 
-def test_a_resumed_run_takes_a_new_learning_rate_and_keeps_it(tmp_path):
+@pytest.fixture(scope="module")
+def demos(tmp_path_factory):
+    """A folder with one block-insertion oracle demonstration (seed 0)."""
     from keras_suite.envs import ravens
     from keras_suite.envs.ravens.demonstrations import collect
 
+    folder = tmp_path_factory.mktemp("demos")
     env = ravens.make("block-insertion")
     try:
-        collect(env, ravens.OracleAgent(env), 1, str(tmp_path / "demos"), log=None)
+        collect(env, ravens.OracleAgent(env), 1, str(folder), log=None)
     finally:
         env.close()
+    return str(folder)
 
+
+def test_a_resumed_run_takes_a_new_learning_rate_and_keeps_it(tmp_path, demos):
     def learning_rate_after(steps, learning_rate):
         preset = transporter.train(
             "block-insertion",
-            str(tmp_path / "demos"),
+            demos,
             n_demos=1,
             steps=steps,
             save_every=1,
@@ -159,28 +165,25 @@ def test_a_resumed_run_takes_a_new_learning_rate_and_keeps_it(tmp_path):
     assert learning_rate_after(1, 3e-5) == (pytest.approx(3e-5), schedule)
 
 
-def test_goal_conditioned_training_and_evaluation(tmp_path, monkeypatch):
+def test_goal_conditioned_training_and_evaluation(tmp_path, monkeypatch, demos):
     from keras_suite.envs import ravens
-    from keras_suite.envs.ravens.demonstrations import collect, run_episode
+    from keras_suite.envs.ravens.demonstrations import run_episode
     from keras_suite.zoo import GoalTransporterNet, TransporterNet
 
     env = ravens.make("block-insertion")
     try:
-        collect(env, ravens.OracleAgent(env), 1, str(tmp_path / "demos"), log=None)
         oracle_episode, _ = run_episode(env, ravens.OracleAgent(env), 1)
     finally:
         env.close()
     options = dict(n_demos=1, steps=1, save_every=1, scale=8, log=lambda line: None)
     out = str(tmp_path / "train")
-    preset = transporter.train(
-        "block-insertion", str(tmp_path / "demos"), out=out, goal_conditioned=True, **options
-    )
+    preset = transporter.train("block-insertion", demos, out=out, goal_conditioned=True, **options)
     metadata = json.loads(open(os.path.join(preset, "metadata.json")).read())
     assert metadata["goal_conditioned"] is True
     model = TransporterNet.from_preset(preset)
     assert isinstance(model, GoalTransporterNet)
     with pytest.raises(ValueError, match="holds a GoalTransporterNet: resume it with"):
-        transporter.train("block-insertion", str(tmp_path / "demos"), out=out, **options)
+        transporter.train("block-insertion", demos, out=out, **options)
 
     goals = []
     act = GoalTransporterNet.act
@@ -195,3 +198,34 @@ def test_goal_conditioned_training_and_evaluation(tmp_path, monkeypatch):
     # The goal is the last observation of the oracle's episode on the same (first odd) seed.
     np.testing.assert_array_equal(goals[0]["colormap"], oracle_episode["colormap"][-1])
     np.testing.assert_array_equal(goals[0]["heightmap"], oracle_episode["heightmap"][-1])
+
+
+def test_average_last_writes_the_mean_of_the_last_checkpoints(tmp_path, demos):
+    import keras
+
+    from keras_suite.zoo import TransporterNet
+
+    out = tmp_path / "train"
+    preset = transporter.train(
+        "block-insertion",
+        demos,
+        n_demos=1,
+        steps=3,
+        save_every=1,
+        scale=8,
+        out=str(out),
+        log=lambda line: None,
+        average_last=2,
+    )
+    # Only the last two checkpoints' weights are kept.
+    assert sorted(os.listdir(out / "snapshots")) == ["step-2.weights.h5", "step-3.weights.h5"]
+    metadata = json.loads(open(os.path.join(preset, "metadata.json")).read())
+    assert metadata["averaged_checkpoints"] == [2, 3] and metadata["training_steps"] == 3
+    model = keras.saving.load_model(str(out / "checkpoint.keras"))  # the last one, as trained
+    last = model.get_weights()
+    model.load_weights(str(out / "snapshots" / "step-2.weights.h5"))
+    before = model.get_weights()
+    averaged = TransporterNet.from_preset(preset).get_weights()
+    assert any(np.abs(a - b).max() > 0 for a, b in zip(last, before))
+    for mean, a, b in zip(averaged, before, last):
+        np.testing.assert_allclose(mean, (a + b) / 2, atol=1e-7)

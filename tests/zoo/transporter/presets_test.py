@@ -4,13 +4,14 @@ import os
 import numpy as np
 import pytest
 
-from keras_suite.zoo import TransporterNet
+from keras_suite.zoo import GoalTransporterNet, TransporterNet
 from keras_suite.zoo.transporter.map_scaling import map_scale_factor
 
 #: The presets that ship, trained and evaluated by `keras-suite ravens train` / `eval --record`.
 SHIPPED = {
     "ravens_align_box_corner": "align-box-corner",
     "ravens_block_insertion": "block-insertion",
+    "ravens_block_insertion_goal": "block-insertion",
     "ravens_place_red_in_green": "place-red-in-green",
     "ravens_towers_of_hanoi": "towers-of-hanoi",
 }
@@ -18,6 +19,10 @@ SHIPPED = {
 
 def test_the_shipped_presets_are_listed():
     assert set(TransporterNet.presets) == set(SHIPPED)
+    # A subclass lists its own presets only: the others would not load as one.
+    assert set(GoalTransporterNet.presets) == {"ravens_block_insertion_goal"}
+    with pytest.raises(ValueError, match="Unknown preset for `GoalTransporterNet`"):
+        GoalTransporterNet.from_preset("ravens_block_insertion")
 
 
 @pytest.mark.parametrize("name", sorted(SHIPPED))
@@ -43,7 +48,9 @@ def test_preset_loads_offline_with_its_measured_success(name):
     transport_downsampling = metadata.get("transport_downsampling", model.downsampling)
     assert model.transport_downsampling == transport_downsampling
     image = np.zeros((320, 160, 4), "float32")
-    action = model.act({"image": image})
+    goal = {"goal": {"image": image}} if isinstance(model, GoalTransporterNet) else {}
+    assert bool(goal) == metadata.get("goal_conditioned", False)
+    action = model.act({"image": image}, **goal)
     for key in ("pose0", "pose1"):
         position, quaternion = action[key]
         assert model.bounds[0][0] <= position[0] <= model.bounds[0][1]
