@@ -170,8 +170,9 @@ def train(
     With `average_last=K` every checkpoint's weights are also kept (the last K, under
     `out/snapshots`) and the preset gets their mean: with batch 1 the success rate swings from
     one checkpoint to the next, and the mean of several does better than most of them.
-    Training is one `fit` over `ceil(steps / save_every)` epochs of `save_every` steps, so the
-    augmented data stream runs on across epochs; each epoch ends with a checkpoint.
+    Training is one `fit` over epochs of `save_every` steps (from the step reached up to at least
+    `steps`), so the augmented data stream runs on across epochs; each epoch ends with a
+    checkpoint.
 
     Returns:
         The preset folder written when training reached `steps`, else `None` (time ran out;
@@ -230,8 +231,10 @@ def train(
         rates = [[0, learning_rate or 1e-4]]
         model.compile(optimizer=keras.optimizers.Adam(rates[0][1]))
     log(f"{task}: {len(images)} examples from {len(paths)} demos; {done}/{steps} steps")
-    epochs = -(-steps // save_every)
-    if done < epochs * save_every:
+    # Epochs of `save_every` steps from the step reached, so that a run resumed with another
+    # `save_every` still counts its steps right.
+    epochs = max(-(-(steps - done) // save_every), 0)
+    if epochs:
         dataset = training_dataset(
             images, picks, places, bins, batch_size, seed=seed + done, goal_images=goals
         )
@@ -242,6 +245,7 @@ def train(
             minutes,
             seconds,
             log,
+            start=done,
             snapshots=average_last and os.path.join(out, "snapshots"),
             keep=average_last,
             task=task,
@@ -252,12 +256,11 @@ def train(
             dataset,
             steps_per_epoch=save_every,
             epochs=epochs,
-            initial_epoch=done // save_every,
             verbose=0,
             callbacks=[saver],
         )
         done, seconds = saver.steps or done, saver.seconds
-    if done < epochs * save_every:
+    if done < steps:
         log(f"time budget spent at step {done}; run the same command again to resume")
         return None
     averaged = {}
@@ -324,7 +327,16 @@ def _snapshot_steps(folder):
 
 
 def _checkpoint_callback(
-    checkpoint, state_path, save_every, minutes, seconds, log, snapshots=None, keep=None, **state
+    checkpoint,
+    state_path,
+    save_every,
+    minutes,
+    seconds,
+    log,
+    start=0,
+    snapshots=None,
+    keep=None,
+    **state,
 ):
     """A callback that saves the model and the step count after each epoch, and stops the
     training once `minutes` have passed (None: never)."""
@@ -349,7 +361,7 @@ def _checkpoint_callback(
 
         def on_epoch_end(self, epoch, logs=None):
             self.seconds += time.time() - self.start
-            self.steps = (epoch + 1) * self.save_every
+            self.steps = start + (epoch + 1) * self.save_every
             self.model.save(self.checkpoint)
             if snapshots:
                 os.makedirs(snapshots, exist_ok=True)
