@@ -77,17 +77,6 @@ class GoalTransporterNet(TransporterNet):
         place = self.transport(x, pick_pixel, goal)
         return {"pick": pick, "place": place}
 
-    def predict_labels(self, image, goal):
-        """Pick pixel, place pixel and rotation bin for batches of maps and goal maps.
-
-        Returns:
-            numpy `(pick_pixels (batch, 2), place_pixels (batch, 2), rotation_bins (batch,))`.
-        """
-        outputs = self({"image": image, "goal": goal})
-        pick_pixels, _ = argmax_pixels(outputs["pick"])
-        place_pixels, bins = argmax_pixels(outputs["place"])
-        return tuple(ops.convert_to_numpy(t) for t in (pick_pixels, place_pixels, bins))
-
     def act(self, obs, info=None, goal=None):
         """Chooses a pick-and-place action that brings the scene towards `goal`.
 
@@ -106,4 +95,5 @@ class GoalTransporterNet(TransporterNet):
             )
         image = self.observation_map(obs)
         goal_image = self.observation_map(goal)
-        return self.action_from_labels(self.predict_labels(image[None], goal_image[None]), image)
+        labels = self.predict_labels(image[None], goal=goal_image[None])
+        return self.action_from_labels(labels, image)

@@ -21,27 +21,8 @@ def episode_examples(episode, num_rotations):
     Returns:
         `(images (steps, H, W, 4) float32, pick_pixels, place_pixels, rotation_bins)`.
     """
-    missing = [
-        key
-        for key in (
-            "colormap",
-            "heightmap",
-            "pick_pixel",
-            "place_pixel",
-            "pick_rotation",
-            "place_rotation",
-        )
-        if key not in episode
-    ]
-    if missing:
-        raise ValueError(
-            f"`episode` lacks {missing}: pass an episode saved by the Ravens collector. "
-            f"Received keys: {sorted(episode)}"
-        )
-    steps = len(episode["pick_pixel"])
-    color = np.asarray(episode["colormap"][:steps], np.float32)
-    height = np.asarray(episode["heightmap"][:steps], np.float32)[..., None]
-    images = np.concatenate([color, height], axis=-1)
+    maps = _episode_maps(episode, ("place_pixel", "pick_rotation", "place_rotation"))
+    images = maps[: len(episode["pick_pixel"])]  # the map before each action
     delta = np.asarray(episode["place_rotation"]) - np.asarray(episode["pick_rotation"])
     bins = angle_to_rotation_bin(delta, num_rotations)
     return (
@@ -58,15 +39,26 @@ def episode_goal_images(episode):
     The collector saves the scene after the last action too, so the last map shows the task done
     (in a successful episode), the goal a `GoalTransporterNet` is trained to reach.
     """
-    if "colormap" not in episode or "heightmap" not in episode or "pick_pixel" not in episode:
-        raise ValueError(
-            "`episode` must hold `colormap`, `heightmap` and `pick_pixel`: pass an episode saved "
-            f"by the Ravens collector. Received keys: {sorted(episode)}"
-        )
-    color = np.asarray(episode["colormap"][-1], np.float32)
-    height = np.asarray(episode["heightmap"][-1], np.float32)[..., None]
-    goal = np.concatenate([color, height], axis=-1)
+    goal = _episode_maps(episode)[-1]
     return np.repeat(goal[None], len(episode["pick_pixel"]), axis=0)
+
+
+def _episode_maps(episode, required=()):
+    """Every map of an episode, colour and height stacked: `(steps + 1, H, W, 4)` float32.
+
+    Checks first that the episode has its maps, its pick pixels and the `required` keys.
+    """
+    missing = [
+        key for key in ("colormap", "heightmap", "pick_pixel", *required) if key not in episode
+    ]
+    if missing:
+        raise ValueError(
+            f"`episode` lacks {missing}: pass an episode saved by the Ravens collector. "
+            f"Received keys: {sorted(episode)}"
+        )
+    color = np.asarray(episode["colormap"], np.float32)
+    height = np.asarray(episode["heightmap"], np.float32)[..., None]
+    return np.concatenate([color, height], axis=-1)
 
 
 def load_goal_images(paths):

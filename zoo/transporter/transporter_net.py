@@ -192,18 +192,19 @@ class TransporterNet(PresetMixin, keras.Model):
             loss = loss + ops.sum(self.losses)
         return loss
 
-    def predict_labels(self, image):
+    def predict_labels(self, image, **maps):
         """Pick pixel, place pixel and rotation bin for a batch of maps `(batch, H, W, 4)`.
+
+        `maps` are further map inputs by name (a `GoalTransporterNet`'s `goal`). The transport
+        crops at the attention's argmax.
 
         Returns:
             numpy `(pick_pixels (batch, 2), place_pixels (batch, 2), rotation_bins (batch,))`.
         """
-        image = ops.convert_to_tensor(image, "float32")
-        if not self.built:
-            self.build(tuple(image.shape))
-        x = normalize_image(image)
-        pick_pixels, _ = argmax_pixels(self.attention(x))
-        place_pixels, bins = argmax_pixels(self.transport(x, pick_pixels))
+        inputs = {name: ops.convert_to_tensor(m, "float32") for name, m in maps.items()}
+        outputs = self({"image": ops.convert_to_tensor(image, "float32"), **inputs})
+        pick_pixels, _ = argmax_pixels(outputs["pick"])
+        place_pixels, bins = argmax_pixels(outputs["place"])
         return tuple(ops.convert_to_numpy(t) for t in (pick_pixels, place_pixels, bins))
 
     def act(self, obs, info=None):
