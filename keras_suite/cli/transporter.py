@@ -256,6 +256,7 @@ def train(
             dataset,
             steps_per_epoch=save_every,
             epochs=epochs,
+            shuffle=False,  # the dataset shuffles itself
             verbose=0,
             callbacks=[saver],
         )
@@ -474,8 +475,10 @@ def run_eval(args):
             )
         result = evaluate(model, task, args.episodes, log=lambda line: print(line, flush=True))
         result["model"] = name
-        results.setdefault(task, {})[str(n_demos)] = result
-        print(f"{task} ({n_demos} demos): {result['success_rate']:.1f}% success", flush=True)
+        # A goal-conditioned model gets a row of its own: the paper's numbers are not its own.
+        row = f"{task}, goal-conditioned" if metadata.get("goal_conditioned") else task
+        results.setdefault(row, {})[str(n_demos)] = result
+        print(f"{row} ({n_demos} demos): {result['success_rate']:.1f}% success", flush=True)
         if args.record:
             _record_in_metadata(TransporterNet, name, result)
         with open(results_path, "w") as f:

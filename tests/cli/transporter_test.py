@@ -105,6 +105,32 @@ def test_eval_record_writes_the_success_into_the_preset_metadata(tmp_path, monke
     assert "| block-insertion | - / paper 100.0 | 50.0 (2 ep.) / paper 100.0 |" in table
 
 
+def test_eval_gives_a_goal_conditioned_preset_its_own_row(tmp_path, monkeypatch):
+    names = []
+    for name, extra in (("plain", {}), ("goal", {"goal_conditioned": True})):
+        folder = tmp_path / name
+        folder.mkdir()
+        metadata = {"task": "block-insertion", "n_demos": 10, **extra}
+        (folder / "metadata.json").write_text(json.dumps(metadata))
+        names.append(str(folder))
+    rates = iter([90.0, 80.0])
+    monkeypatch.setattr(
+        transporter,
+        "evaluate",
+        lambda *a, **k: {"success_rate": next(rates), "episodes": 4},
+    )
+    from keras_suite.zoo import TransporterNet
+
+    monkeypatch.setattr(TransporterNet, "from_preset", classmethod(lambda cls, name: None))
+    args = cli.build_parser().parse_args(
+        ["ravens", "eval", "--model", *names, "--out", str(tmp_path / "eval")]
+    )
+    assert args.func(args) == 0
+    lines = (tmp_path / "eval" / "results.md").read_text().splitlines()
+    assert "| block-insertion | - / paper 100.0 | 90.0 (4 ep.) / paper 100.0 |" in "\n".join(lines)
+    assert "| block-insertion, goal-conditioned | - | 80.0 (4 ep.) | - |" in lines
+
+
 def test_train_rejects_a_scale_that_does_not_divide_the_crop(tmp_path):
     with pytest.raises(ValueError, match="`scale` must divide the crop size 64"):
         transporter.train("block-insertion", str(tmp_path), n_demos=1, scale=3)
