@@ -232,17 +232,8 @@ def test_average_last_writes_the_mean_of_the_last_checkpoints(tmp_path, demos):
     from keras_suite.zoo import TransporterNet
 
     out = tmp_path / "train"
-    preset = transporter.train(
-        "block-insertion",
-        demos,
-        n_demos=1,
-        steps=3,
-        save_every=1,
-        scale=8,
-        out=str(out),
-        log=lambda line: None,
-        average_last=2,
-    )
+    options = dict(n_demos=1, scale=8, out=str(out), log=lambda line: None, average_last=2)
+    preset = transporter.train("block-insertion", demos, steps=3, save_every=1, **options)
     # Only the last two checkpoints' weights are kept.
     assert sorted(os.listdir(out / "snapshots")) == ["step-2.weights.h5", "step-3.weights.h5"]
     metadata = json.loads(open(os.path.join(preset, "metadata.json")).read())
@@ -256,17 +247,7 @@ def test_average_last_writes_the_mean_of_the_last_checkpoints(tmp_path, demos):
     for mean, a, b in zip(averaged, before, last):
         np.testing.assert_allclose(mean, (a + b) / 2, atol=1e-7)
     # Resumed at step 3 with epochs of 2 steps: one epoch, ending at step 5 (not 4).
-    preset = transporter.train(
-        "block-insertion",
-        demos,
-        n_demos=1,
-        steps=4,
-        save_every=2,
-        scale=8,
-        out=str(out),
-        log=lambda line: None,
-        average_last=2,
-    )
+    preset = transporter.train("block-insertion", demos, steps=4, save_every=2, **options)
     metadata = json.loads(open(os.path.join(preset, "metadata.json")).read())
     assert metadata["training_steps"] == 5 and metadata["averaged_checkpoints"] == [3, 5]
     assert json.loads((out / "state.json").read_text())["steps"] == 5
