@@ -10,11 +10,13 @@ expensive step. This script times, in one process, with the direct convolution a
    at full size takes over a minute an iteration on a CPU);
 3. the time to the end of the first training step (compile + trace + one step) of the narrow
    configuration, with `TransporterNet.compile` building the optimizer eagerly against Keras'
-   default of building it inside the traced step (the baseline).
+   default of building it inside the traced step (the baseline);
+4. the action latency of a shipped preset (`ravens_align_box_corner`, a 320 x 160 Ravens map
+   shrunk twice) with `test_time_turns` 2 and 4 against 1 (the baseline).
 
 The two variants share their weights and are timed alternately, keeping each one's fastest
 repeat, so that load from other processes skews both alike. It prints each time and the ratio
-(above 1: FFT is faster).
+(above 1: FFT is faster; for test-time turns, how many times dearer the action is).
 """
 
 import time
@@ -108,6 +110,19 @@ def first_step_seconds():
     return seconds
 
 
+def test_time_turns_latency(repeats=3):
+    """`act` of the `ravens_align_box_corner` preset with 1, 2 and 4 test-time turns."""
+    rng = np.random.default_rng(0)
+    image = np.concatenate(
+        [rng.uniform(0, 255, (320, 160, 3)), rng.uniform(0, 0.05, (320, 160, 1))], axis=-1
+    ).astype("float32")
+    fns = {}
+    for turns in (1, 2, 4):
+        model = TransporterNet.from_preset("ravens_align_box_corner", test_time_turns=turns)
+        fns[turns] = lambda m=model: m.act(image)
+    return _alternate(fns, repeats)
+
+
 def main():
     print("Transporter action latency (act: attention + transport, 36 rotations, 320x160 map):")
     for label, filters in [("paper size", None), ("narrow", NARROW)]:
@@ -130,6 +145,13 @@ def main():
     print(
         f"  Keras default {default:.1f} s, eager optimizer build {ours:.1f} s, "
         f"speed-up {default / ours:.2f}x"
+    )
+    seconds = test_time_turns_latency()
+    print("Transporter action latency with test-time turns (ravens_align_box_corner preset):")
+    print(
+        f"  1 turn {seconds[1]:.3f} s, 2 turns {seconds[2]:.3f} s "
+        f"({seconds[2] / seconds[1]:.2f}x), 4 turns {seconds[4]:.3f} s "
+        f"({seconds[4] / seconds[1]:.2f}x)"
     )
 
 

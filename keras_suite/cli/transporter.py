@@ -93,6 +93,13 @@ def add_subcommands(ravens_subparsers):
     evaluate.add_argument("--episodes", type=_positive, default=10, help="test episodes a model")
     evaluate.add_argument("--out", default="out/ravens/eval", help="output folder")
     evaluate.add_argument(
+        "--test-time-turns",
+        type=int,
+        choices=(1, 2, 4),
+        default=None,
+        help="average over the map turned this many times (default: each preset's own)",
+    )
+    evaluate.add_argument(
         "--record",
         action="store_true",
         help="also write each result into its preset's metadata.json (under `evaluation`)",
@@ -409,7 +416,8 @@ def evaluate(model, task, episodes, log=print, gif_path=None, max_steps=None):
     on the same seed.
 
     Returns:
-        A dict: `success_rate` (%), `mean_reward`, `episodes`, `seeds`, `successes`.
+        A dict: `success_rate` (%), `mean_reward`, `episodes`, `seeds`, `successes` and the
+        model's `test_time_turns`.
     """
     from keras_suite.envs import ravens
     from keras_suite.envs.ravens.demonstrations import run_episode, write_gif
@@ -452,6 +460,7 @@ def evaluate(model, task, episodes, log=print, gif_path=None, max_steps=None):
         "episodes": len(successes),
         "seeds": seeds,
         "successes": successes,
+        "test_time_turns": model.test_time_turns,
     }
 
 
@@ -465,7 +474,10 @@ def run_eval(args):
         with open(results_path) as f:
             results = json.load(f)
     for name in args.model:
-        model = TransporterNet.from_preset(name)
+        turns = args.test_time_turns
+        model = TransporterNet.from_preset(
+            name, **({} if turns is None else {"test_time_turns": turns})
+        )
         metadata = _preset_metadata(TransporterNet, name)
         task, n_demos = metadata.get("task"), metadata.get("n_demos")
         if task is None or n_demos is None:
@@ -508,6 +520,7 @@ def _record_in_metadata(cls, name, result):
         "episodes": result["episodes"],
         "seeds": result["seeds"],
         "successes": result["successes"],
+        "test_time_turns": result["test_time_turns"],
     }
     with open(os.path.join(_preset_folder(cls, name), "metadata.json"), "w") as f:
         json.dump(metadata, f, indent=2, sort_keys=True)

@@ -88,19 +88,28 @@ def test_eval_record_writes_the_success_into_the_preset_metadata(tmp_path, monke
         "episodes": 2,
         "seeds": [1, 3],
         "successes": [True, False],
+        "test_time_turns": 4,
     }
     monkeypatch.setattr(transporter, "evaluate", lambda *a, **k: dict(result))
     from keras_suite.zoo import TransporterNet
 
-    monkeypatch.setattr(TransporterNet, "from_preset", classmethod(lambda cls, name: None))
+    overrides = []
+    monkeypatch.setattr(
+        TransporterNet,
+        "from_preset",
+        classmethod(lambda cls, name, **kwargs: overrides.append(kwargs)),
+    )
     args = cli.build_parser().parse_args(
         ["ravens", "eval", "--model", str(folder), "--out", str(tmp_path / "eval"), "--record"]
+        + ["--test-time-turns", "4"]
     )
     assert args.func(args) == 0
     metadata = json.loads((folder / "metadata.json").read_text())
     assert metadata["success_rate"] == 50.0 and metadata["n_demos"] == 10
     assert metadata["evaluation"]["seeds"] == [1, 3]
     assert metadata["evaluation"]["successes"] == [True, False]
+    assert overrides == [{"test_time_turns": 4}]
+    assert metadata["evaluation"]["test_time_turns"] == 4
     table = (tmp_path / "eval" / "results.md").read_text()
     assert "| block-insertion | - / paper 100.0 | 50.0 (2 ep.) / paper 100.0 |" in table
 

@@ -6,7 +6,6 @@ from keras import ops
 from keras_suite.layers.transporter.goal_transporter_transport import GoalTransporterTransport
 from keras_suite.zoo.transporter.transporter_net import (
     TransporterNet,
-    argmax_pixels,
     map_shape,
     normalize_image,
 )
@@ -55,7 +54,7 @@ class GoalTransporterNet(TransporterNet):
         if not self.transport.built:
             self.transport.build(image_shape, None, image_shape)
 
-    def call(self, inputs, training=None):
+    def pick_logits(self, inputs):
         if not isinstance(inputs, dict) or "image" not in inputs or "goal" not in inputs:
             received = sorted(inputs) if isinstance(inputs, dict) else type(inputs).__name__
             raise ValueError(
@@ -70,12 +69,11 @@ class GoalTransporterNet(TransporterNet):
             )
         x = normalize_image(inputs["image"])
         goal = normalize_image(inputs["goal"])
-        pick = self.attention(ops.concatenate([x, goal], axis=-1))
-        pick_pixel = inputs.get("pick_pixel")
-        if pick_pixel is None:
-            pick_pixel = argmax_pixels(pick)[0]
-        place = self.transport(x, pick_pixel, goal)
-        return {"pick": pick, "place": place}
+        return self.attention(ops.concatenate([x, goal], axis=-1))
+
+    def place_logits(self, inputs, pick_pixel):
+        x = normalize_image(inputs["image"])
+        return self.transport(x, pick_pixel, normalize_image(inputs["goal"]))
 
     def act(self, obs, info=None, goal=None):
         """Chooses a pick-and-place action that brings the scene towards `goal`.

@@ -12,6 +12,13 @@ from keras_suite.layers.transporter.transporter_transport import TransporterTran
 from keras_suite.presets import PresetMixin
 from keras_suite.zoo.transporter.action_coding import BOUNDS, PIXEL_SIZE, labels_to_action
 from keras_suite.zoo.transporter.map_scaling import downsample_maps, map_scale_factor
+from keras_suite.zoo.transporter.test_time_turns import (
+    TEST_TIME_TURNS,
+    map_probabilities,
+    turned_maps,
+    turned_pixels,
+    unturned_mean,
+)
 from keras_suite.zoo.transporter.transporter_loss import pixel_rotation_cross_entropy
 
 # Per-channel statistics of Ravens top-down maps (colour scaled to [0, 1], height in metres),
@@ -56,6 +63,10 @@ class TransporterNet(PresetMixin, keras.Model):
             `downsampling`). Coarser attention features see farther (which disk to move in
             towers-of-hanoi depends on the other rods), finer transport features place more
             precisely.
+        test_time_turns: 1 (default), 2 or 4: `predict_labels` and `act` average the pick
+            and then the place probabilities over the map turned by `360 / test_time_turns`
+            degrees apart (each turned back; see `test_time_turns`), at that many times the
+            cost. Training and `call` are unaffected.
         **kwargs: `keras.Model` arguments (`name`, ...).
 
     Call arguments:
@@ -94,6 +105,7 @@ class TransporterNet(PresetMixin, keras.Model):
         pixel_size=PIXEL_SIZE,
         downsampling=8,
         transport_downsampling=None,
+        test_time_turns=1,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -113,6 +125,12 @@ class TransporterNet(PresetMixin, keras.Model):
                 raise ValueError(
                     f"`{name}` must be one of {DOWNSAMPLINGS}. Received: {name}={value!r}"
                 )
+        if test_time_turns not in TEST_TIME_TURNS:
+            raise ValueError(
+                f"`test_time_turns` must be one of {TEST_TIME_TURNS}. "
+                f"Received: test_time_turns={test_time_turns!r}"
+            )
+        self.test_time_turns = int(test_time_turns)
         self.downsampling = int(downsampling)
         self.transport_downsampling = int(transport_downsampling or downsampling)
         if len(self.bounds) != 3 or any(len(axis) != 2 for axis in self.bounds):
@@ -149,19 +167,25 @@ class TransporterNet(PresetMixin, keras.Model):
                 layer.build(image_shape)
 
     def call(self, inputs, training=None):
+        pick = self.pick_logits(inputs)
+        pick_pixel = inputs.get("pick_pixel")
+        if pick_pixel is None:
+            pick_pixel = argmax_pixels(pick)[0]
+        return {"pick": pick, "place": self.place_logits(inputs, pick_pixel)}
+
+    def pick_logits(self, inputs):
+        """The attention's logits `(batch, H, W, 1)` for the inputs of `call`."""
         if not isinstance(inputs, dict) or "image" not in inputs:
             raise ValueError(
                 "TransporterNet takes a dict with `image` (and optionally `pick_pixel`). "
                 f"Received: {type(inputs).__name__}"
             )
         map_shape(inputs["image"].shape)
-        x = normalize_image(inputs["image"])
-        pick = self.attention(x)
-        pick_pixel = inputs.get("pick_pixel")
-        if pick_pixel is None:
-            pick_pixel = argmax_pixels(pick)[0]
-        place = self.transport(x, pick_pixel)
-        return {"pick": pick, "place": place}
+        return self.attention(normalize_image(inputs["image"]))
+
+    def place_logits(self, inputs, pick_pixel):
+        """The transport's logits `(batch, H, W, num_rotations)` for picks at `pick_pixel`."""
+        return self.transport(normalize_image(inputs["image"]), pick_pixel)
 
     def compile(self, *args, **kwargs):
         super().compile(*args, **kwargs)
@@ -196,15 +220,31 @@ class TransporterNet(PresetMixin, keras.Model):
         """Pick pixel, place pixel and rotation bin for a batch of maps `(batch, H, W, 4)`.
 
         `maps` are further map inputs by name (a `GoalTransporterNet`'s `goal`). The transport
-        crops at the attention's argmax.
+        crops at the attention's argmax. With `test_time_turns` above 1 the argmaxes are those
+        of the probabilities averaged over the turned maps (all `maps` turned alike).
 
         Returns:
             numpy `(pick_pixels (batch, 2), place_pixels (batch, 2), rotation_bins (batch,))`.
         """
-        inputs = {name: ops.convert_to_tensor(m, "float32") for name, m in maps.items()}
-        outputs = self({"image": ops.convert_to_tensor(image, "float32"), **inputs})
-        pick_pixels, _ = argmax_pixels(outputs["pick"])
-        place_pixels, bins = argmax_pixels(outputs["place"])
+        inputs = {"image": image, **maps}
+        if self.test_time_turns == 1:
+            outputs = self(
+                {name: ops.convert_to_tensor(m, "float32") for name, m in inputs.items()}
+            )
+            pick_scores, place_scores = outputs["pick"], outputs["place"]
+        else:
+            turns, map_size = self.test_time_turns, tuple(np.shape(image)[1:3])
+            turned = {
+                name: ops.convert_to_tensor(turned_maps(m, turns)) for name, m in inputs.items()
+            }
+            pick = map_probabilities(ops.convert_to_numpy(self.pick_logits(turned)))
+            pick_scores = unturned_mean(pick, turns, map_size)
+            pick_pixels = ops.convert_to_numpy(argmax_pixels(pick_scores)[0])
+            pixels = ops.convert_to_tensor(turned_pixels(pick_pixels, turns, map_size))
+            place = map_probabilities(ops.convert_to_numpy(self.place_logits(turned, pixels)))
+            place_scores = unturned_mean(place, turns, map_size)
+        pick_pixels, _ = argmax_pixels(pick_scores)
+        place_pixels, bins = argmax_pixels(place_scores)
         return tuple(ops.convert_to_numpy(t) for t in (pick_pixels, place_pixels, bins))
 
     def act(self, obs, info=None):
@@ -255,6 +295,7 @@ class TransporterNet(PresetMixin, keras.Model):
             pixel_size=self.pixel_size,
             downsampling=self.downsampling,
             transport_downsampling=self.transport_downsampling,
+            test_time_turns=self.test_time_turns,
         )
 
 

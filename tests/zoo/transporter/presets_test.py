@@ -39,6 +39,8 @@ def test_preset_loads_offline_with_its_measured_success(name):
     assert size <= 10 * 2**20
     model = TransporterNet.from_preset(name)
     assert model.count_params() == metadata["parameter_count"]
+    # The success was measured as the preset acts, with its own test-time turns.
+    assert evaluation.get("test_time_turns", 1) == model.test_time_turns
     with open(os.path.join(folder, "config.json")) as f:
         assert json.load(f)["config"]["pixel_size"] == model.pixel_size
     # The preset acts on a full-size Ravens map, shrunk to its own grid.

@@ -119,6 +119,68 @@ class TransporterNetTest(TestCase):
         restored.set_weights(model.get_weights())
         self.assertAllClose(restored(x)["place"], expected, atol=1e-5)
 
+    def test_test_time_turns_average_turned_probabilities(self):
+        keras.utils.set_random_seed(0)
+        model = _model(test_time_turns=4)
+        # Noise maps: no two pixels tie, as they might in a flat background.
+        rng = np.random.default_rng(0)
+        images = np.concatenate(
+            [rng.uniform(0, 255, (2, 24, 16, 3)), rng.uniform(0, 0.05, (2, 24, 16, 1))], axis=-1
+        ).astype("float32")
+        picks, places, bins = model.predict_labels(images)
+        # By hand: the maps padded to 24 x 24 (4 zero columns each side) and turned by
+        # np.rot90 k times; each copy's softmax turned back by -k; the mean's argmax. (All
+        # copies in one batch, in the model's order, so that the logits are the same floats.)
+        square = np.zeros((2, 24, 24, 4), "float32")
+        square[:, :, 4:20] = images
+        copies = np.concatenate([np.rot90(square, k, axes=(1, 2)) for k in range(4)])
+
+        def softmax(logits):
+            logits = np.asarray(logits, "float64")
+            e = np.exp(logits - logits.max(axis=(1, 2, 3), keepdims=True))
+            return e / e.sum(axis=(1, 2, 3), keepdims=True)
+
+        def mean_back(scores):
+            back = [np.rot90(s, -k, axes=(1, 2)) for k, s in enumerate(np.split(scores, 4))]
+            return np.mean(back, axis=0)[:, :, 4:20]
+
+        pick = mean_back(softmax(model.pick_logits({"image": copies})))
+        for b in range(2):
+            row, col, _ = np.unravel_index(pick[b].argmax(), pick[b].shape)
+            self.assertAllEqual(picks[b], np.array([row, col]))
+        marked = np.zeros((2, 24, 24), "float32")
+        marked[np.arange(2), picks[:, 0], picks[:, 1] + 4] = 1.0
+        turned_picks = np.concatenate(
+            [np.argwhere(np.rot90(marked, k, axes=(1, 2)))[:, 1:] for k in range(4)]
+        )
+        place = mean_back(softmax(model.place_logits({"image": copies}, turned_picks)))
+        for b in range(2):
+            row, col, rotation = np.unravel_index(place[b].argmax(), place[b].shape)
+            self.assertAllEqual(places[b], np.array([row, col]))
+            self.assertEqual(int(bins[b]), rotation)
+        # The averaged model sees a map turned by 180 degrees as the same scene, turned.
+        turned = model.predict_labels(images[:, ::-1, ::-1])
+        self.assertAllEqual(turned[0], np.array([23, 15]) - picks)
+        self.assertAllEqual(turned[1], np.array([23, 15]) - places)
+        self.assertAllEqual(turned[2], bins)
+        # Half turns (no padding) are as symmetric.
+        halves = _model(test_time_turns=2)
+        halves({"image": images})
+        halves.set_weights(model.get_weights())
+        picks, places, bins = halves.predict_labels(images)
+        turned = halves.predict_labels(images[:, ::-1, ::-1])
+        self.assertAllEqual(turned[0], np.array([23, 15]) - picks)
+        self.assertAllEqual(turned[1], np.array([23, 15]) - places)
+        self.assertAllEqual(turned[2], bins)
+        # Unaffected: `call`, and the config round trip carries the setting.
+        plain = _model()
+        plain({"image": images})
+        plain.set_weights(model.get_weights())
+        self.assertAllClose(model({"image": images})["place"], plain({"image": images})["place"])
+        self.assertEqual(TransporterNet.from_config(model.get_config()).test_time_turns, 4)
+        with self.assertRaisesRegex(ValueError, "`test_time_turns` must be one of"):
+            _model(test_time_turns=3)
+
     def test_bad_downsampling_is_rejected_by_name(self):
         with self.assertRaisesRegex(ValueError, "`downsampling` must be one of"):
             _model(downsampling=3)
