@@ -231,19 +231,19 @@ class TransporterNet(PresetMixin, keras.Model):
             outputs = self(
                 {name: ops.convert_to_tensor(m, "float32") for name, m in inputs.items()}
             )
-            pick_scores, place_scores = outputs["pick"], outputs["place"]
+            pick_pixels, place_scores = argmax_pixels(outputs["pick"])[0], outputs["place"]
         else:
             turns, map_size = self.test_time_turns, tuple(np.shape(image)[1:3])
             turned = {
                 name: ops.convert_to_tensor(turned_maps(m, turns)) for name, m in inputs.items()
             }
             pick = map_probabilities(ops.convert_to_numpy(self.pick_logits(turned)))
-            pick_scores = unturned_mean(pick, turns, map_size)
-            pick_pixels = ops.convert_to_numpy(argmax_pixels(pick_scores)[0])
+            pick_pixels = ops.convert_to_numpy(
+                argmax_pixels(unturned_mean(pick, turns, map_size))[0]
+            )
             pixels = ops.convert_to_tensor(turned_pixels(pick_pixels, turns, map_size))
             place = map_probabilities(ops.convert_to_numpy(self.place_logits(turned, pixels)))
             place_scores = unturned_mean(place, turns, map_size)
-        pick_pixels, _ = argmax_pixels(pick_scores)
         place_pixels, bins = argmax_pixels(place_scores)
         return tuple(ops.convert_to_numpy(t) for t in (pick_pixels, place_pixels, bins))
 
