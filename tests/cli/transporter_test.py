@@ -23,27 +23,73 @@ def test_train_and_eval_parse_under_keras_suite_ravens():
     )
     args = parser.parse_args(["ravens", "eval", "--model", "a", "b", "--episodes", "3"])
     assert args.func is transporter.run_eval
-    assert args.model == ["a", "b"] and args.episodes == 3
-    with pytest.raises(SystemExit):
-        parser.parse_args(["ravens", "train", "--task", "x", "--steps", "0"])
+    assert args.model == ["a", "b"] and args.episodes == 3 and args.first_seed == 1
+    args = parser.parse_args(["ravens", "eval", "--model", "a", "--first-seed", "101"])
+    assert args.first_seed == 101
+    for bad in (
+        ["train", "--task", "x", "--steps", "0"],
+        ["eval", "--model", "a", "--first-seed", "2"],
+    ):
+        with pytest.raises(SystemExit):
+            parser.parse_args(["ravens", *bad])
 
 
 def test_table_has_the_paper_layout_with_our_numbers(tmp_path):
-    results = {"block-insertion": {"10": {"success_rate": 90.0, "episodes": 10}}}
+    results = {
+        "block-insertion": {"10": {"score": 90.0, "success_rate": 90.0, "episodes": 10}},
+        "towers-of-hanoi": {"1": {"score": 71.43, "success_rate": 0.0, "episodes": 2}},
+    }
     path = tmp_path / "results.md"
     transporter.write_table(results, str(path))
     lines = path.read_text().splitlines()
     assert lines[0] == "| task | 1 demo | 10 demos | 100 demos |"
     row = next(line for line in lines if line.startswith("| block-insertion"))
     assert row == (
-        "| block-insertion | - / paper 100.0 | 90.0 (10 ep.) / paper 100.0 | - / paper 100.0 |"
+        "| block-insertion | - / paper 100.0 | 90.0 (90% solved, 10 ep.) / paper 100.0 "
+        "| - / paper 100.0 |"
     )
-    assert any(line.startswith("| towers-of-hanoi | - / paper 73.1 ") for line in lines)
+    assert any(
+        line.startswith("| towers-of-hanoi | 71.4 (0% solved, 2 ep.) / paper 73.1 ")
+        for line in lines
+    )
+
+
+def test_evaluation_scores_partial_credit_as_the_paper_does(monkeypatch):
+    class Episode:
+        """A task of 7 goals: episode `seed` earns its first `moves[seed]` of them."""
+
+        moves = {3: 7, 5: 6}
+
+        def reset(self, seed):
+            self.seed, self.done = seed, 0
+            return {}, {}
+
+        def step(self, action):
+            self.done += 1
+            solved = self.done == 7
+            info = {"success": solved, "steps": self.done}
+            truncated = not solved and self.done == self.moves[self.seed]
+            return {}, 1 / 7, solved, truncated, info
+
+        def close(self):
+            pass
+
+    from keras_suite.envs import ravens
+
+    monkeypatch.setattr(ravens, "make", lambda task, max_steps=None: Episode())
+    model = type("Model", (), {"act": lambda self, obs, info: None, "test_time_turns": 1})()
+    result = transporter.evaluate(model, "towers-of-hanoi", 2, log=lambda line: None, first_seed=3)
+    assert result["seeds"] == [3, 5] and result["successes"] == [True, False]
+    assert result["rewards"] == [pytest.approx(1.0), pytest.approx(6 / 7, abs=1e-4)]
+    assert result["success_rate"] == 50.0
+    assert result["score"] == pytest.approx(100 * (1 + 6 / 7) / 2)
+    with pytest.raises(ValueError, match="`first_seed` must be odd and positive"):
+        transporter.evaluate(model, "towers-of-hanoi", 1, first_seed=4)
 
 
 def test_plot_is_a_png(tmp_path):
     path = tmp_path / "results.png"
-    results = {"block-insertion": {"10": {"success_rate": 90.0, "episodes": 10}}}
+    results = {"block-insertion": {"10": {"score": 90.0, "success_rate": 90.0, "episodes": 10}}}
     transporter.write_plot(results, str(path))
     image = np.asarray(Image.open(path))
     assert image.ndim == 3 and image.shape[0] > 100
@@ -83,11 +129,13 @@ def test_eval_record_writes_the_success_into_the_preset_metadata(tmp_path, monke
         json.dumps({"task": "block-insertion", "n_demos": 10, "parameter_count": 1})
     )
     result = {
+        "score": 50.0,
         "success_rate": 50.0,
         "mean_reward": 0.5,
         "episodes": 2,
         "seeds": [1, 3],
         "successes": [True, False],
+        "rewards": [1.0, 0.0],
         "test_time_turns": 4,
     }
     monkeypatch.setattr(transporter, "evaluate", lambda *a, **k: dict(result))
@@ -106,12 +154,14 @@ def test_eval_record_writes_the_success_into_the_preset_metadata(tmp_path, monke
     assert args.func(args) == 0
     metadata = json.loads((folder / "metadata.json").read_text())
     assert metadata["success_rate"] == 50.0 and metadata["n_demos"] == 10
+    assert metadata["score"] == 50.0
     assert metadata["evaluation"]["seeds"] == [1, 3]
+    assert metadata["evaluation"]["rewards"] == [1.0, 0.0]
     assert metadata["evaluation"]["successes"] == [True, False]
     assert overrides == [{"test_time_turns": 4}]
     assert metadata["evaluation"]["test_time_turns"] == 4
     table = (tmp_path / "eval" / "results.md").read_text()
-    assert "| block-insertion | - / paper 100.0 | 50.0 (2 ep.) / paper 100.0 |" in table
+    assert "| block-insertion | - / paper 100.0 | 50.0 (50% solved, 2 ep.) / paper 100.0 |" in table
 
 
 def test_eval_gives_a_goal_conditioned_preset_its_own_row(tmp_path, monkeypatch):
@@ -123,11 +173,12 @@ def test_eval_gives_a_goal_conditioned_preset_its_own_row(tmp_path, monkeypatch)
         (folder / "metadata.json").write_text(json.dumps(metadata))
         names.append(str(folder))
     rates = iter([90.0, 80.0])
-    monkeypatch.setattr(
-        transporter,
-        "evaluate",
-        lambda *a, **k: {"success_rate": next(rates), "episodes": 4},
-    )
+
+    def evaluate(*args, **kwargs):
+        rate = next(rates)
+        return {"score": rate, "success_rate": rate, "episodes": 4}
+
+    monkeypatch.setattr(transporter, "evaluate", evaluate)
     from keras_suite.zoo import TransporterNet
 
     monkeypatch.setattr(TransporterNet, "from_preset", classmethod(lambda cls, name: None))
@@ -136,8 +187,9 @@ def test_eval_gives_a_goal_conditioned_preset_its_own_row(tmp_path, monkeypatch)
     )
     assert args.func(args) == 0
     lines = (tmp_path / "eval" / "results.md").read_text().splitlines()
-    assert "| block-insertion | - / paper 100.0 | 90.0 (4 ep.) / paper 100.0 |" in "\n".join(lines)
-    assert "| block-insertion, goal-conditioned | - | 80.0 (4 ep.) | - |" in lines
+    table = "\n".join(lines)
+    assert "| block-insertion | - / paper 100.0 | 90.0 (90% solved, 4 ep.) / paper 100.0 |" in table
+    assert "| block-insertion, goal-conditioned | - | 80.0 (80% solved, 4 ep.) | - |" in lines
 
 
 def test_train_rejects_a_scale_that_does_not_divide_the_crop(tmp_path):
