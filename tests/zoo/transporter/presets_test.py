@@ -34,6 +34,11 @@ def test_preset_loads_offline_with_its_measured_success(name):
     assert all(seed % 2 == 1 for seed in evaluation["seeds"])  # unseen test scenes
     rate = 100.0 * sum(evaluation["successes"]) / evaluation["episodes"]
     assert metadata["success_rate"] == pytest.approx(rate)
+    # The score (the paper's metric) gives partial credit; an episode is solved when its
+    # rewards reach 1.
+    rewards = evaluation["rewards"]
+    assert metadata["score"] == pytest.approx(100.0 * np.mean(rewards), abs=0.01)
+    assert [reward > 0.99 for reward in rewards] == evaluation["successes"]
     folder = os.path.join(TransporterNet.preset_dir, name)
     size = sum(os.path.getsize(os.path.join(folder, f)) for f in os.listdir(folder))
     assert size <= 10 * 2**20
