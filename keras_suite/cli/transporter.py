@@ -503,6 +503,9 @@ def run_eval(args):
     if os.path.isfile(results_path):
         with open(results_path) as f:
             results = json.load(f)
+        for cells in results.values():  # results written before scores were have mean rewards
+            for cell in cells.values():
+                cell.setdefault("score", 100.0 * cell["mean_reward"])
     for name in args.model:
         turns = args.test_time_turns
         model = TransporterNet.from_preset(

@@ -192,6 +192,28 @@ def test_eval_gives_a_goal_conditioned_preset_its_own_row(tmp_path, monkeypatch)
     assert "| block-insertion, goal-conditioned | - | 80.0 (80% solved, 4 ep.) | - |" in lines
 
 
+def test_eval_scores_the_cells_of_an_earlier_results_file(tmp_path, monkeypatch):
+    folder = tmp_path / "preset"
+    folder.mkdir()
+    (folder / "metadata.json").write_text(json.dumps({"task": "block-insertion", "n_demos": 1}))
+    out = tmp_path / "eval"
+    out.mkdir()
+    earlier = {"success_rate": 0.0, "mean_reward": 0.5, "episodes": 2}  # no `score` yet
+    (out / "results.json").write_text(json.dumps({"towers-of-hanoi": {"10": earlier}}))
+    result = {"score": 100.0, "success_rate": 100.0, "episodes": 2}
+    monkeypatch.setattr(transporter, "evaluate", lambda *a, **k: dict(result))
+    from keras_suite.zoo import TransporterNet
+
+    monkeypatch.setattr(TransporterNet, "from_preset", classmethod(lambda cls, name: None))
+    args = cli.build_parser().parse_args(
+        ["ravens", "eval", "--model", str(folder), "--out", str(out)]
+    )
+    assert args.func(args) == 0
+    table = (out / "results.md").read_text()
+    assert "| 50.0 (0% solved, 2 ep.) / paper 83.9 |" in table
+    assert "| block-insertion | 100.0 (100% solved, 2 ep.) / paper 100.0 |" in table
+
+
 def test_train_rejects_a_scale_that_does_not_divide_the_crop(tmp_path):
     with pytest.raises(ValueError, match="`scale` must divide the crop size 64"):
         transporter.train("block-insertion", str(tmp_path), n_demos=1, scale=3)
