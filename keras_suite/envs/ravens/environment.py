@@ -210,10 +210,15 @@ class RavensEnv(gymnasium.Env):
         if held is None:
             arm.go_home()
             return False
+        # How far the held body reaches below the tip: a place height read from the height map
+        # under the place pixel (a Transporter's) is the surface the body lands on, not the
+        # tip's height there.
+        hang = arm.tip_pose()[0][2] - self.client.getAABB(held)[0][2]
         speed = self.task.carry_speed
         arm.move_tip((p0[0], p0[1], carry), yaw0, speed=speed)
         arm.move_tip((p1[0], p1[1], carry), yaw1, speed=speed)
-        arm.move_tip((p1[0], p1[1], p1[2] + 0.02), yaw1, speed=min(speed, 0.5))
+        approach = min(carry, p1[2] + hang + 0.02)
+        arm.move_tip((p1[0], p1[1], approach), yaw1, min(speed, 0.5), stop_on_contact=True)
         arm.move_tip((p1[0], p1[1], max(p1[2] - 0.01, -0.005)), yaw1, 0.1, stop_on_contact=True)
         arm.release()
         arm.go_home()

@@ -116,6 +116,32 @@ def test_pick_and_place_moves_the_box_by_the_commanded_offset_and_turn(box_env):
     assert box_env.arm.joints()[0] == pytest.approx(np.pi, abs=0.01)
 
 
+def test_place_height_read_from_the_table_sets_the_box_down_without_pressing_it_in(
+    box_env, monkeypatch
+):
+    box_env.reset(seed=0)
+    arm, box = box_env.arm, box_env.task.box
+    # Contact distances (negative: penetration) of the box when the suction lets go.
+    at_release = []
+    release = arm.release
+
+    def recorded_release():
+        at_release.extend(pt[8] for pt in box_env.client.getContactPoints(bodyA=box))
+        release()
+
+    monkeypatch.setattr(arm, "release", recorded_release)
+    # A Transporter reads the place height from the height map under the place pixel: the
+    # table (z 0), though the tip holds the box 5 cm above its bottom.
+    turn = (0, 0, np.sin(np.pi / 8), np.cos(np.pi / 8))
+    action = {"pose0": ((0.5, 0.2, 0.05), (0, 0, 0, 1)), "pose1": ((0.4, 0.0, 0.0), turn)}
+    _, _, _, _, info = box_env.step(action)
+    assert info["action_error"] is None
+    assert at_release and min(at_release) > -0.002
+    position, orientation = box_env.pose(box)
+    np.testing.assert_allclose(position, (0.4, 0.0, 0.025), atol=0.004)
+    assert 2 * np.arctan2(orientation[2], orientation[3]) == pytest.approx(np.pi / 4, abs=0.03)
+
+
 def test_grasping_empty_table_is_a_failed_step(box_env):
     box_env.reset(seed=0)
     action = {"pose0": ((0.3, -0.3, 0.0), (0, 0, 0, 1)), "pose1": ((0.4, -0.3, 0.0), (0, 0, 0, 1))}
