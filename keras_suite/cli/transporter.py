@@ -1,5 +1,6 @@
 """`keras-suite ravens train|eval`: Transporter Networks trained and evaluated on Ravens."""
 
+import argparse
 import functools
 import json
 import math
@@ -40,7 +41,9 @@ def add_subcommands(ravens_subparsers):
     )
     train.add_argument("--n-demos", type=_positive, default=10, help="training episodes used")
     train.add_argument("--steps", type=_positive, default=1000, help="training iterations")
-    train.add_argument("--config", choices=sorted(CONFIGS), default="narrow")
+    train.add_argument(
+        "--config", choices=sorted(CONFIGS), default=None, help="network widths (default narrow)"
+    )
     train.add_argument("--batch-size", type=_positive, default=1)
     train.add_argument(
         "--learning-rate",
@@ -84,6 +87,11 @@ def add_subcommands(ravens_subparsers):
         help="train a GoalTransporterNet, shown each demonstration's last map as its goal",
     )
     train.add_argument(
+        "--from-preset",
+        default=None,
+        help="start from this preset's networks and weights (a name or folder; a new run only)",
+    )
+    train.add_argument(
         "--out", default=None, help="output folder (default out/ravens/train/<task>-<n>)"
     )
     train.set_defaults(func=run_train)
@@ -108,6 +116,12 @@ def add_subcommands(ravens_subparsers):
         choices=(1, 2, 4),
         default=None,
         help="average over the map turned this many times (default: each preset's own)",
+    )
+    evaluate.add_argument(
+        "--subpixel-place",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="place at the mean pixel around the place argmax, or not (default: each preset's)",
     )
     evaluate.add_argument(
         "--record",
@@ -171,7 +185,7 @@ def train(
     demos,
     n_demos=10,
     steps=1000,
-    config="narrow",
+    config=None,
     batch_size=1,
     learning_rate=None,
     save_every=100,
@@ -184,6 +198,7 @@ def train(
     transport_downsampling=None,
     goal_conditioned=False,
     average_last=None,
+    from_preset=None,
 ):
     """Trains a TransporterNet on `n_demos` oracle episodes; resumes from `out` if it exists.
 
@@ -198,6 +213,9 @@ def train(
     With `average_last=K` every checkpoint's weights are also kept (the last K, under
     `out/snapshots`) and the preset gets their mean: with batch 1 the success rate swings from
     one checkpoint to the next, and the mean of several does better than most of them.
+    `from_preset` (a preset name or folder) starts a new run from that preset's networks and
+    weights, e.g. a 10-demonstration preset trained on with 100; `config`, `downsampling` and
+    `transport_downsampling` then default to the preset's, and `scale` must be its map scale.
     Training is one `fit` over epochs of `save_every` steps (from the step reached up to at least
     `steps`), so the augmented data stream runs on across epochs; each epoch ends with a
     checkpoint.
@@ -216,26 +234,12 @@ def train(
 
     if scale < 1 or 64 % scale:
         raise ValueError(f"`scale` must divide the crop size 64. Received: scale={scale}")
-    downsampling = downsampling or default_downsampling(scale)
     out = out or os.path.join("out", "ravens", "train", f"{task}-{n_demos}")
     os.makedirs(out, exist_ok=True)
     checkpoint = os.path.join(out, "checkpoint.keras")
     state_path = os.path.join(out, "state.json")
     paths = _demo_paths(demos, task, n_demos)
     model_class = GoalTransporterNet if goal_conditioned else TransporterNet
-    model = model_class(
-        crop_size=64 // scale,
-        num_rotations=36,
-        attention_filters=CONFIGS[config],
-        transport_filters=CONFIGS[config],
-        pixel_size=PIXEL_SIZE * scale,
-        downsampling=downsampling,
-        transport_downsampling=transport_downsampling,
-    )
-    images, picks, places, bins = load_examples(paths, model.num_rotations)
-    images = downsample_maps(images, scale)
-    picks, places = downsample_pixels(picks, scale), downsample_pixels(places, scale)
-    goals = downsample_maps(load_goal_images(paths), scale) if goal_conditioned else None
     done, seconds = 0, 0.0
     if os.path.isfile(checkpoint) and os.path.isfile(state_path):
         model = keras.saving.load_model(checkpoint)
@@ -256,8 +260,27 @@ def train(
             model.optimizer.learning_rate.assign(learning_rate)
             rates.append([done, learning_rate])
     else:
+        if from_preset is None:
+            model = model_class(
+                crop_size=64 // scale,
+                num_rotations=36,
+                attention_filters=CONFIGS[config or "narrow"],
+                transport_filters=CONFIGS[config or "narrow"],
+                pixel_size=PIXEL_SIZE * scale,
+                downsampling=downsampling or default_downsampling(scale),
+                transport_downsampling=transport_downsampling,
+            )
+        else:
+            model = _preset_to_train_on(
+                from_preset, scale, config, downsampling, transport_downsampling, goal_conditioned
+            )
+            log(f"starting from preset {from_preset}")
         rates = [[0, learning_rate or 1e-4]]
         model.compile(optimizer=keras.optimizers.Adam(rates[0][1]))
+    images, picks, places, bins = load_examples(paths, model.num_rotations)
+    images = downsample_maps(images, scale)
+    picks, places = downsample_pixels(picks, scale), downsample_pixels(places, scale)
+    goals = downsample_maps(load_goal_images(paths), scale) if goal_conditioned else None
     log(f"{task}: {len(images)} examples from {len(paths)} demos; {done}/{steps} steps")
     # Epochs of `save_every` steps from the step reached, so that a run resumed with another
     # `save_every` still counts its steps right.
@@ -305,9 +328,9 @@ def train(
             "n_demos": n_demos,
             "training_steps": done,
             "training_seconds": round(seconds),
-            "config": config,
+            # From the model: a resumed run or one from a preset keeps its networks.
+            "config": _config_name(model),
             "map_scale": scale,
-            # From the model: a resumed run keeps the checkpoint's networks.
             "downsampling": model.downsampling,
             **(
                 {"transport_downsampling": model.transport_downsampling}
@@ -316,6 +339,7 @@ def train(
             ),
             **({"goal_conditioned": True} if goal_conditioned else {}),
             **averaged,
+            **({"initial_preset": from_preset} if from_preset is not None else {}),
             "learning_rate": rates[-1][1],
             **({"learning_rate_schedule": rates} if len(rates) > 1 else {}),
             "batch_size": batch_size,
@@ -325,6 +349,49 @@ def train(
     )
     log(f"wrote preset {preset}")
     return preset
+
+
+def _preset_to_train_on(
+    preset, scale, config, downsampling, transport_downsampling, goal_conditioned
+):
+    """The model of `preset`, with its weights, checked against the options of a new run."""
+    from keras_suite.zoo import GoalTransporterNet, TransporterNet
+
+    model = TransporterNet.from_preset(preset)
+    if isinstance(model, GoalTransporterNet) != goal_conditioned:
+        raise ValueError(
+            f"Preset {preset} holds a {type(model).__name__}: train on from it with "
+            f"goal_conditioned={not goal_conditioned}. "
+            f"Received: goal_conditioned={goal_conditioned}"
+        )
+    if model.crop_size * scale != 64:
+        raise ValueError(
+            f"Preset {preset} sees maps shrunk {64 // model.crop_size} times: train on from it "
+            f"with scale={64 // model.crop_size}. Received: scale={scale}"
+        )
+    received = {
+        "config": config,
+        "downsampling": downsampling,
+        "transport_downsampling": transport_downsampling,
+    }
+    own = {
+        "config": _config_name(model),
+        "downsampling": model.downsampling,
+        "transport_downsampling": model.transport_downsampling,
+    }
+    for name, value in received.items():
+        if value is not None and value != own[name]:
+            raise ValueError(
+                f"`{name}` must be left out or be preset {preset}'s ({own[name]!r}) to train on "
+                f"from it. Received: {name}={value!r}"
+            )
+    return model
+
+
+def _config_name(model):
+    """The name in `CONFIGS` of `model`'s network widths, or None if they are none of them."""
+    widths = (model.attention_filters, model.transport_filters)
+    return next((name for name, w in CONFIGS.items() if widths == (w, w)), None)
 
 
 def average_snapshots(model, folder, count):
@@ -426,6 +493,7 @@ def run_train(args):
         transport_downsampling=args.transport_downsampling,
         goal_conditioned=args.goal_conditioned,
         average_last=args.average_last,
+        from_preset=args.from_preset,
     )
     return 0 if preset else 3
 
@@ -439,7 +507,8 @@ def evaluate(model, task, episodes, log=print, gif_path=None, max_steps=None, fi
     Returns:
         A dict: `score` (the paper's metric: the mean episode reward, in %), `success_rate`
         (%, episodes that reach every goal), `mean_reward`, `episodes`, `seeds`, `successes`,
-        `rewards` (each episode's total) and the model's `test_time_turns`.
+        `rewards` (each episode's total) and the model's `test_time_turns` and
+        `subpixel_place`.
     """
     if first_seed < 1 or first_seed % 2 == 0:
         raise ValueError(
@@ -491,6 +560,7 @@ def evaluate(model, task, episodes, log=print, gif_path=None, max_steps=None, fi
         "successes": successes,
         "rewards": [round(reward, 4) for reward in rewards],
         "test_time_turns": model.test_time_turns,
+        "subpixel_place": model.subpixel_place,
     }
 
 
@@ -507,10 +577,15 @@ def run_eval(args):
             for cell in cells.values():
                 cell.setdefault("score", 100.0 * cell["mean_reward"])
     for name in args.model:
-        turns = args.test_time_turns
-        model = TransporterNet.from_preset(
-            name, **({} if turns is None else {"test_time_turns": turns})
-        )
+        overrides = {
+            option: value
+            for option, value in (
+                ("test_time_turns", args.test_time_turns),
+                ("subpixel_place", args.subpixel_place),
+            )
+            if value is not None
+        }
+        model = TransporterNet.from_preset(name, **overrides)
         metadata = _preset_metadata(TransporterNet, name)
         task, n_demos = metadata.get("task"), metadata.get("n_demos")
         if task is None or n_demos is None:
@@ -566,6 +641,7 @@ def _record_in_metadata(cls, name, result):
         "successes": result["successes"],
         "rewards": result["rewards"],
         "test_time_turns": result["test_time_turns"],
+        "subpixel_place": result["subpixel_place"],
     }
     with open(os.path.join(_preset_folder(cls, name), "metadata.json"), "w") as f:
         json.dump(metadata, f, indent=2, sort_keys=True)

@@ -15,17 +15,17 @@ def test_train_and_eval_parse_under_keras_suite_ravens():
         ["ravens", "train", "--task", "block-insertion", "--n-demos", "10", "--steps", "5"]
     )
     assert args.func is transporter.run_train
-    assert (args.task, args.n_demos, args.steps, args.config) == (
-        "block-insertion",
-        10,
-        5,
-        "narrow",
-    )
+    assert (args.task, args.n_demos, args.steps) == ("block-insertion", 10, 5)
+    assert args.config is None and args.from_preset is None  # train() then builds a narrow net
+    args = parser.parse_args(["ravens", "train", "--task", "x", "--from-preset", "some/preset"])
+    assert args.from_preset == "some/preset"
     args = parser.parse_args(["ravens", "eval", "--model", "a", "b", "--episodes", "3"])
     assert args.func is transporter.run_eval
     assert args.model == ["a", "b"] and args.episodes == 3 and args.first_seed == 1
     args = parser.parse_args(["ravens", "eval", "--model", "a", "--first-seed", "101"])
-    assert args.first_seed == 101
+    assert args.first_seed == 101 and args.subpixel_place is None  # each preset's own
+    args = parser.parse_args(["ravens", "eval", "--model", "a", "--no-subpixel-place"])
+    assert args.subpixel_place is False
     for bad in (
         ["train", "--task", "x", "--steps", "0"],
         ["eval", "--model", "a", "--first-seed", "2"],
@@ -77,7 +77,11 @@ def test_evaluation_scores_partial_credit_as_the_paper_does(monkeypatch):
     from keras_suite.envs import ravens
 
     monkeypatch.setattr(ravens, "make", lambda task, max_steps=None: Episode())
-    model = type("Model", (), {"act": lambda self, obs, info: None, "test_time_turns": 1})()
+    model = type(
+        "Model",
+        (),
+        {"act": lambda self, obs, info: None, "test_time_turns": 1, "subpixel_place": False},
+    )()
     result = transporter.evaluate(model, "towers-of-hanoi", 2, log=lambda line: None, first_seed=3)
     assert result["seeds"] == [3, 5] and result["successes"] == [True, False]
     assert result["rewards"] == [pytest.approx(1.0), pytest.approx(6 / 7, abs=1e-4)]
@@ -137,6 +141,7 @@ def test_eval_record_writes_the_success_into_the_preset_metadata(tmp_path, monke
         "successes": [True, False],
         "rewards": [1.0, 0.0],
         "test_time_turns": 4,
+        "subpixel_place": True,
     }
     monkeypatch.setattr(transporter, "evaluate", lambda *a, **k: dict(result))
     from keras_suite.zoo import TransporterNet
@@ -149,7 +154,7 @@ def test_eval_record_writes_the_success_into_the_preset_metadata(tmp_path, monke
     )
     args = cli.build_parser().parse_args(
         ["ravens", "eval", "--model", str(folder), "--out", str(tmp_path / "eval"), "--record"]
-        + ["--test-time-turns", "4"]
+        + ["--test-time-turns", "4", "--subpixel-place"]
     )
     assert args.func(args) == 0
     metadata = json.loads((folder / "metadata.json").read_text())
@@ -158,8 +163,9 @@ def test_eval_record_writes_the_success_into_the_preset_metadata(tmp_path, monke
     assert metadata["evaluation"]["seeds"] == [1, 3]
     assert metadata["evaluation"]["rewards"] == [1.0, 0.0]
     assert metadata["evaluation"]["successes"] == [True, False]
-    assert overrides == [{"test_time_turns": 4}]
+    assert overrides == [{"test_time_turns": 4, "subpixel_place": True}]
     assert metadata["evaluation"]["test_time_turns"] == 4
+    assert metadata["evaluation"]["subpixel_place"] is True
     table = (tmp_path / "eval" / "results.md").read_text()
     assert "| block-insertion | - / paper 100.0 | 50.0 (50% solved, 2 ep.) / paper 100.0 |" in table
 
@@ -334,3 +340,51 @@ def test_average_last_writes_the_mean_of_the_last_checkpoints(tmp_path, demos):
     metadata = json.loads(open(os.path.join(preset, "metadata.json")).read())
     assert metadata["training_steps"] == 5 and metadata["averaged_checkpoints"] == [3, 5]
     assert json.loads((out / "state.json").read_text())["steps"] == 5
+
+
+def test_a_run_from_a_preset_starts_from_its_weights_and_keeps_its_networks(tmp_path, demos):
+    from keras_suite.zoo import TransporterNet
+
+    options = dict(n_demos=1, steps=1, save_every=1, scale=8, log=lambda line: None)
+    first = transporter.train(
+        "block-insertion", demos, out=str(tmp_path / "first"), transport_downsampling=2, **options
+    )
+    # With a tiny rate the one step Adam takes moves no weight by more than about the rate.
+    preset = transporter.train(
+        "block-insertion",
+        demos,
+        out=str(tmp_path / "second"),
+        from_preset=first,
+        learning_rate=1e-9,
+        **options,
+    )
+    for start, trained in zip(
+        TransporterNet.from_preset(first).get_weights(),
+        TransporterNet.from_preset(preset).get_weights(),
+    ):
+        np.testing.assert_allclose(trained, start, atol=1e-7)
+    metadata = json.loads(open(os.path.join(preset, "metadata.json")).read())
+    assert metadata["initial_preset"] == first and metadata["training_steps"] == 1
+    assert (metadata["config"], metadata["downsampling"], metadata["transport_downsampling"]) == (
+        "narrow",
+        1,
+        2,
+    )
+
+    def start(**changes):
+        transporter.train(
+            "block-insertion",
+            demos,
+            out=str(tmp_path / "refused"),
+            from_preset=first,
+            **dict(options, **changes),
+        )
+
+    with pytest.raises(ValueError, match="with scale=8. Received: scale=4"):
+        start(scale=4)
+    with pytest.raises(ValueError, match="`downsampling` must be left out or be .* \\(1\\)"):
+        start(downsampling=2)
+    with pytest.raises(ValueError, match="`config` must be .* \\('narrow'\\).*config='paper'"):
+        start(config="paper")
+    with pytest.raises(ValueError, match="holds a TransporterNet: .* goal_conditioned=False"):
+        start(goal_conditioned=True)

@@ -31,8 +31,11 @@ def position_to_pixel(positions, bounds=BOUNDS, pixel_size=PIXEL_SIZE):
 def pixel_to_position(pixels, heightmap, bounds=BOUNDS, pixel_size=PIXEL_SIZE):
     """Maps `(row, col)` pixels `(..., 2)` to positions `(..., 3)`: cell centres on the surface.
 
+    A fractional pixel (a `subpixel_place`) maps to the point as far between the cell centres,
+    at the height of the nearest cell.
+
     Args:
-        pixels: int array `(..., 2)`.
+        pixels: int or float array `(..., 2)`.
         heightmap: float array `(H, W)` of heights above `bounds[2][0]`, in metres.
         bounds: `((x_min, x_max), (y_min, y_max), (z_min, z_max))` in metres.
         pixel_size: metres per pixel.
@@ -48,7 +51,8 @@ def pixel_to_position(pixels, heightmap, bounds=BOUNDS, pixel_size=PIXEL_SIZE):
     row, col = pixels[..., 0], pixels[..., 1]
     x = bounds[0, 0] + (col + 0.5) * pixel_size
     y = bounds[1, 0] + (row + 0.5) * pixel_size
-    z = bounds[2, 0] + heightmap[row, col]
+    nearest = np.rint(pixels).astype(np.int64)
+    z = bounds[2, 0] + heightmap[nearest[..., 0], nearest[..., 1]]
     return np.stack([x, y, z], axis=-1)
 
 

@@ -12,6 +12,7 @@ from keras_suite.layers.transporter.transporter_transport import TransporterTran
 from keras_suite.presets import PresetMixin
 from keras_suite.zoo.transporter.action_coding import BOUNDS, PIXEL_SIZE, labels_to_action
 from keras_suite.zoo.transporter.map_scaling import downsample_maps, map_scale_factor
+from keras_suite.zoo.transporter.subpixel_place import subpixel_places
 from keras_suite.zoo.transporter.test_time_turns import (
     TEST_TIME_TURNS,
     map_probabilities,
@@ -67,6 +68,10 @@ class TransporterNet(PresetMixin, keras.Model):
             and then the place probabilities over the map turned by `360 / test_time_turns`
             degrees apart (each turned back; see `test_time_turns`), at that many times the
             cost. Training and `call` are unaffected.
+        subpixel_place: whether `predict_labels` and `act` place at the probability-weighted
+            mean pixel around the place argmax, at its rotation (a fractional pixel; see
+            `subpixel_place`), rather than at the argmax pixel's centre. Training and `call`
+            are unaffected.
         **kwargs: `keras.Model` arguments (`name`, ...).
 
     Call arguments:
@@ -106,6 +111,7 @@ class TransporterNet(PresetMixin, keras.Model):
         downsampling=8,
         transport_downsampling=None,
         test_time_turns=1,
+        subpixel_place=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -131,6 +137,7 @@ class TransporterNet(PresetMixin, keras.Model):
                 f"Received: test_time_turns={test_time_turns!r}"
             )
         self.test_time_turns = int(test_time_turns)
+        self.subpixel_place = bool(subpixel_place)
         self.downsampling = int(downsampling)
         self.transport_downsampling = int(transport_downsampling or downsampling)
         if len(self.bounds) != 3 or any(len(axis) != 2 for axis in self.bounds):
@@ -221,10 +228,12 @@ class TransporterNet(PresetMixin, keras.Model):
 
         `maps` are further map inputs by name (a `GoalTransporterNet`'s `goal`). The transport
         crops at the attention's argmax. With `test_time_turns` above 1 the argmaxes are those
-        of the probabilities averaged over the turned maps (all `maps` turned alike).
+        of the probabilities averaged over the turned maps (all `maps` turned alike). With
+        `subpixel_place` the place pixels are the fractional mean pixels around those argmaxes.
 
         Returns:
-            numpy `(pick_pixels (batch, 2), place_pixels (batch, 2), rotation_bins (batch,))`.
+            numpy `(pick_pixels (batch, 2), place_pixels (batch, 2), rotation_bins (batch,))`;
+            the place pixels are floats with `subpixel_place`.
         """
         inputs = {"image": image, **maps}
         if self.test_time_turns == 1:
@@ -245,7 +254,14 @@ class TransporterNet(PresetMixin, keras.Model):
             place = map_probabilities(ops.convert_to_numpy(self.place_logits(turned, pixels)))
             place_scores = unturned_mean(place, turns, map_size)
         place_pixels, bins = argmax_pixels(place_scores)
-        return tuple(ops.convert_to_numpy(t) for t in (pick_pixels, place_pixels, bins))
+        pick_pixels, place_pixels, bins = (
+            ops.convert_to_numpy(t) for t in (pick_pixels, place_pixels, bins)
+        )
+        if self.subpixel_place:
+            if self.test_time_turns == 1:  # logits
+                place_scores = map_probabilities(ops.convert_to_numpy(place_scores))
+            place_pixels = subpixel_places(place_scores, place_pixels, bins)
+        return pick_pixels, place_pixels, bins
 
     def act(self, obs, info=None):
         """Chooses a pick-and-place action for one observation.
@@ -296,6 +312,7 @@ class TransporterNet(PresetMixin, keras.Model):
             downsampling=self.downsampling,
             transport_downsampling=self.transport_downsampling,
             test_time_turns=self.test_time_turns,
+            subpixel_place=self.subpixel_place,
         )
 
 

@@ -45,6 +45,14 @@ class ActionCodingTest(TestCase):
         with pytest.raises(ValueError, match="`heightmap` must have shape"):
             pixel_to_position(pixels, np.zeros((2, 2, 2)))
 
+    def test_a_fractional_pixel_lies_between_cell_centres_at_the_nearest_cells_height(self):
+        heightmap = np.zeros((320, 160))
+        heightmap[5, 10], heightmap[6, 10] = 0.04, 0.01
+        position = pixel_to_position(np.array([5.25, 9.75]), heightmap)
+        expected = [0.25 + 10.25 * PIXEL_SIZE, -0.5 + 5.75 * PIXEL_SIZE, 0.04]
+        self.assertAllClose(position, np.array(expected), atol=1e-12)
+        self.assertAllClose(pixel_to_position(np.array([5.75, 10.0]), heightmap)[2], 0.01)
+
     def test_rotation_bins(self):
         degrees = np.array([0.0, 10.0, 4.9, 5.1, -10.0, 184.0, 359.0, 733.0])
         bins = angle_to_rotation_bin(np.radians(degrees), 36)

@@ -181,6 +181,50 @@ class TransporterNetTest(TestCase):
         with self.assertRaisesRegex(ValueError, "`test_time_turns` must be one of"):
             _model(test_time_turns=3)
 
+    def test_subpixel_place_is_the_mean_pixel_around_the_argmax(self):
+        keras.utils.set_random_seed(0)
+        model = _model(subpixel_place=True)
+        rng = np.random.default_rng(1)
+        images = np.concatenate(
+            [rng.uniform(0, 255, (2, 24, 16, 3)), rng.uniform(0, 0.05, (2, 24, 16, 1))], axis=-1
+        ).astype("float32")
+        picks, places, bins = model.predict_labels(images)
+        outputs = model({"image": images})  # `call` is unaffected
+        for b in range(2):
+            pick = np.asarray(outputs["pick"])[b, ..., 0]
+            self.assertAllEqual(picks[b], np.array(np.unravel_index(pick.argmax(), pick.shape)))
+            logits = np.asarray(outputs["place"][b], "float64")
+            probabilities = np.exp(logits - logits.max())
+            probabilities /= probabilities.sum()
+            row, col, rotation = np.unravel_index(logits.argmax(), logits.shape)
+            self.assertEqual(int(bins[b]), rotation)
+            window = [
+                (r, c)
+                for r in range(row - 1, row + 2)
+                for c in range(col - 1, col + 2)
+                if 0 <= r < 24 and 0 <= c < 16
+            ]
+            weights = np.array([probabilities[r, c, rotation] for r, c in window])
+            expected = weights @ np.array(window, "float64") / weights.sum()
+            self.assertAllClose(places[b], expected, atol=1e-6)
+            self.assertFalse(np.allclose(expected, [row, col]))
+        # `act` places there, at the height of the nearest pixel.
+        action = model.act({"image": images[0]})
+        expected = pixel_to_position(places[0], images[0, ..., 3])
+        self.assertAllClose(action["pose1"][0], expected, atol=1e-9)
+        self.assertTrue(TransporterNet.from_config(model.get_config()).subpixel_place)
+        # With test-time turns, around the argmax of the averaged probabilities.
+        turned = _model(test_time_turns=2, subpixel_place=True)
+        turned({"image": images})
+        turned.set_weights(model.get_weights())
+        unrefined = _model(test_time_turns=2)
+        unrefined({"image": images})
+        unrefined.set_weights(model.get_weights())
+        refined, argmaxes = turned.predict_labels(images), unrefined.predict_labels(images)
+        self.assertAllEqual(refined[2], argmaxes[2])
+        self.assertLessEqual(np.abs(refined[1] - argmaxes[1]).max(), 1.0)
+        self.assertGreater(np.abs(refined[1] - argmaxes[1]).max(), 0.0)
+
     def test_bad_downsampling_is_rejected_by_name(self):
         with self.assertRaisesRegex(ValueError, "`downsampling` must be one of"):
             _model(downsampling=3)
