@@ -12,11 +12,14 @@ expensive step. This script times, in one process, with the direct convolution a
    configuration, with `TransporterNet.compile` building the optimizer eagerly against Keras'
    default of building it inside the traced step (the baseline);
 4. the action latency of a shipped preset (`ravens_align_box_corner`, a 320 x 160 Ravens map
-   shrunk twice) with `test_time_turns` 2 and 4 against 1 (the baseline).
+   shrunk twice) with `test_time_turns` 2 and 4 against 1 (the baseline);
+5. the action latency of the `ravens_towers_of_hanoi` preset with `subpixel_place` against
+   placing at the argmax pixel's centre (the baseline).
 
 The two variants share their weights and are timed alternately, keeping each one's fastest
 repeat, so that load from other processes skews both alike. It prints each time and the ratio
-(above 1: FFT is faster; for test-time turns, how many times dearer the action is).
+(above 1: FFT is faster; for test-time turns and sub-pixel places, how many times dearer the
+action is).
 """
 
 import time
@@ -123,6 +126,19 @@ def test_time_turns_latency(repeats=3):
     return _alternate(fns, repeats)
 
 
+def subpixel_place_latency(repeats=5):
+    """`act` of the `ravens_towers_of_hanoi` preset with and without `subpixel_place`."""
+    rng = np.random.default_rng(0)
+    image = np.concatenate(
+        [rng.uniform(0, 255, (320, 160, 3)), rng.uniform(0, 0.05, (320, 160, 1))], axis=-1
+    ).astype("float32")
+    fns = {}
+    for subpixel in (False, True):
+        model = TransporterNet.from_preset("ravens_towers_of_hanoi", subpixel_place=subpixel)
+        fns[subpixel] = lambda m=model: m.act(image)
+    return _alternate(fns, repeats)
+
+
 def main():
     print("Transporter action latency (act: attention + transport, 36 rotations, 320x160 map):")
     for label, filters in [("paper size", None), ("narrow", NARROW)]:
@@ -152,6 +168,12 @@ def main():
         f"  1 turn {seconds[1]:.3f} s, 2 turns {seconds[2]:.3f} s "
         f"({seconds[2] / seconds[1]:.2f}x), 4 turns {seconds[4]:.3f} s "
         f"({seconds[4] / seconds[1]:.2f}x)"
+    )
+    seconds = subpixel_place_latency()
+    print("Transporter action latency with sub-pixel places (ravens_towers_of_hanoi preset):")
+    print(
+        f"  at the pixel's centre {seconds[False]:.3f} s, subpixel_place {seconds[True]:.3f} s "
+        f"({seconds[True] / seconds[False]:.2f}x)"
     )
 
 
