@@ -54,12 +54,17 @@ def _alternate(fns, repeats):
     return best
 
 
-def action_latency(filters=None, repeats=3):
-    models = _pair(filters, 64)
+def _random_map():
+    """A 320 x 160 map of noise: Ravens' size, colour in [0, 255], heights up to 5 cm."""
     rng = np.random.default_rng(0)
-    image = np.concatenate(
+    return np.concatenate(
         [rng.uniform(0, 255, (320, 160, 3)), rng.uniform(0, 0.05, (320, 160, 1))], axis=-1
     ).astype("float32")
+
+
+def action_latency(filters=None, repeats=3):
+    models = _pair(filters, 64)
+    image = _random_map()
     models["fft"].act(image)
     models["direct"].act(image)
     models["direct"].set_weights(models["fft"].get_weights())
@@ -113,29 +118,13 @@ def first_step_seconds():
     return seconds
 
 
-def test_time_turns_latency(repeats=3):
-    """`act` of the `ravens_align_box_corner` preset with 1, 2 and 4 test-time turns."""
-    rng = np.random.default_rng(0)
-    image = np.concatenate(
-        [rng.uniform(0, 255, (320, 160, 3)), rng.uniform(0, 0.05, (320, 160, 1))], axis=-1
-    ).astype("float32")
+def preset_action_latency(preset, option, values, repeats):
+    """`act` of a shipped preset on a Ravens-size map, for each value of one of its settings."""
+    image = _random_map()
     fns = {}
-    for turns in (1, 2, 4):
-        model = TransporterNet.from_preset("ravens_align_box_corner", test_time_turns=turns)
-        fns[turns] = lambda m=model: m.act(image)
-    return _alternate(fns, repeats)
-
-
-def subpixel_place_latency(repeats=5):
-    """`act` of the `ravens_towers_of_hanoi` preset with and without `subpixel_place`."""
-    rng = np.random.default_rng(0)
-    image = np.concatenate(
-        [rng.uniform(0, 255, (320, 160, 3)), rng.uniform(0, 0.05, (320, 160, 1))], axis=-1
-    ).astype("float32")
-    fns = {}
-    for subpixel in (False, True):
-        model = TransporterNet.from_preset("ravens_towers_of_hanoi", subpixel_place=subpixel)
-        fns[subpixel] = lambda m=model: m.act(image)
+    for value in values:
+        model = TransporterNet.from_preset(preset, **{option: value})
+        fns[value] = lambda m=model: m.act(image)
     return _alternate(fns, repeats)
 
 
@@ -162,14 +151,14 @@ def main():
         f"  Keras default {default:.1f} s, eager optimizer build {ours:.1f} s, "
         f"speed-up {default / ours:.2f}x"
     )
-    seconds = test_time_turns_latency()
+    seconds = preset_action_latency("ravens_align_box_corner", "test_time_turns", (1, 2, 4), 3)
     print("Transporter action latency with test-time turns (ravens_align_box_corner preset):")
     print(
         f"  1 turn {seconds[1]:.3f} s, 2 turns {seconds[2]:.3f} s "
         f"({seconds[2] / seconds[1]:.2f}x), 4 turns {seconds[4]:.3f} s "
         f"({seconds[4] / seconds[1]:.2f}x)"
     )
-    seconds = subpixel_place_latency()
+    seconds = preset_action_latency("ravens_towers_of_hanoi", "subpixel_place", (False, True), 5)
     print("Transporter action latency with sub-pixel places (ravens_towers_of_hanoi preset):")
     print(
         f"  at the pixel's centre {seconds[False]:.3f} s, subpixel_place {seconds[True]:.3f} s "
