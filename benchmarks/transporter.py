@@ -27,9 +27,14 @@ import time
 import keras
 import numpy as np
 
+from keras_suite.envs.ravens.workspace import HEIGHTMAP_SHAPE
 from keras_suite.zoo import TransporterNet
+from keras_suite.zoo.transporter.training import CONFIGS
+from keras_suite.zoo.transporter.transporter_net import DEFAULT_LEARNING_RATE
 
-NARROW = (16, 16, 32, 32, 32, 16, 16, 16)
+NARROW = CONFIGS["narrow"]
+#: The narrow configuration's training map: a Ravens map shrunk twice.
+HALF_MAP = (HEIGHTMAP_SHAPE[0] // 2, HEIGHTMAP_SHAPE[1] // 2)
 
 
 def _pair(filters, crop_size):
@@ -58,7 +63,8 @@ def _random_map():
     """A 320 x 160 map of noise: Ravens' size, colour in [0, 255], heights up to 5 cm."""
     rng = np.random.default_rng(0)
     return np.concatenate(
-        [rng.uniform(0, 255, (320, 160, 3)), rng.uniform(0, 0.05, (320, 160, 1))], axis=-1
+        [rng.uniform(0, 255, (*HEIGHTMAP_SHAPE, 3)), rng.uniform(0, 0.05, (*HEIGHTMAP_SHAPE, 1))],
+        axis=-1,
     ).astype("float32")
 
 
@@ -76,7 +82,7 @@ def training_rate(repeats=3):
     models = _pair(NARROW, 32)
     rng = np.random.default_rng(0)
     x = {
-        "image": rng.uniform(0, 1, (1, 160, 80, 4)).astype("float32"),
+        "image": rng.uniform(0, 1, (1, *HALF_MAP, 4)).astype("float32"),
         "pick_pixel": np.array([[40, 30]], "int32"),
     }
     y = {
@@ -85,7 +91,7 @@ def training_rate(repeats=3):
         "rotation_bin": np.array([7], "int32"),
     }
     for model in models.values():
-        model.compile(optimizer=keras.optimizers.Adam(1e-4))
+        model.compile()
     fns = {name: (lambda m=model: m.train_on_batch(x, y)) for name, model in models.items()}
     seconds = _alternate(fns, repeats)
     return {name: 1.0 / s for name, s in seconds.items()}
@@ -95,7 +101,7 @@ def first_step_seconds():
     """Compile + first `train_on_batch` of fresh narrow models: ours, then Keras' default."""
     rng = np.random.default_rng(0)
     x = {
-        "image": rng.uniform(0, 1, (1, 160, 80, 4)).astype("float32"),
+        "image": rng.uniform(0, 1, (1, *HALF_MAP, 4)).astype("float32"),
         "pick_pixel": np.array([[40, 30]], "int32"),
     }
     y = {
@@ -110,9 +116,9 @@ def first_step_seconds():
         )
         start = time.perf_counter()
         if name == "keras default":
-            keras.Model.compile(model, optimizer=keras.optimizers.Adam(1e-4))
+            keras.Model.compile(model, optimizer=keras.optimizers.Adam(DEFAULT_LEARNING_RATE))
         else:
-            model.compile(optimizer=keras.optimizers.Adam(1e-4))
+            model.compile()
         model.train_on_batch(x, y)
         seconds[name] = time.perf_counter() - start
     return seconds

@@ -1,10 +1,21 @@
-"""Ravens oracle demonstrations (`ravens` TFDS builder), read from `keras-suite ravens collect`."""
+"""Ravens oracle demonstrations (`ravens` TFDS builder), ours or the original Ravens' datasets."""
+
+import dataclasses
+import os
 
 import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
 from keras_suite.envs.ravens import TASKS
+from keras_suite.envs.ravens.demonstrations import (
+    EPISODE_KEYS,
+    SPLITS,
+    demonstration_paths,
+    demonstrations_fingerprint,
+    load_episode,
+    task_episodes,
+)
 from keras_suite.envs.ravens.workspace import HEIGHTMAP_SHAPE
 
 _DESCRIPTION = """
@@ -12,7 +23,9 @@ Demonstrations of the Ravens oracle on one of the ten Ravens tasks (one builder 
 Each example is one step of an episode: the fused top-down colour map and height map seen before
 the action (320 x 160 pixels of 3.125 mm, rows along y), the pick and place pixels `(row, col)`
 and rotations (radians about z), the full action poses, the reward, the episode id (its seed)
-and the step index. Even seeds make the `train` split and odd seeds the `test` split.
+and the step index. Even seeds make the `train` split and odd seeds the `test` split. The
+episodes come from `keras-suite ravens collect` or from a dataset of the original Ravens, whose
+camera images are fused into the same maps.
 """
 
 _CITATION = """
@@ -31,8 +44,14 @@ class Ravens(tfds.core.GeneratorBasedBuilder):
     """Ravens demonstrations, one config a task, one example a step.
 
     The episodes are the `.npz` files written by `keras-suite ravens collect --out DIR` (or
-    `keras_suite.envs.ravens.demonstrations.collect`) in `DIR/<task>/`; pass `DIR` as
-    `manual_dir`.
+    `keras_suite.envs.ravens.demonstrations.collect`) in `DIR/<task>/`, or a dataset of the
+    original Ravens (its `demos.py --data_dir=DIR` writes `DIR/<task>-train/` and
+    `DIR/<task>-test/`, whose camera images are fused into the maps here); pass `DIR` as
+    `manual_dir`. The episodes are read as `train_transporter` reads them
+    (`demonstration_paths`, `load_episode`). The prepared data records a fingerprint of the
+    episode files (names, sizes, modification times): `download_and_prepare` (which `tfds.load`
+    calls) rebuilds it when the files have changed since, and `as_dataset` on stale data raises
+    an error saying how to rebuild it.
 
     Features: `colormap` (320, 160, 3) uint8 image; `heightmap` (320, 160) float32 metres;
     `pick_pixel`, `place_pixel` (2,) int32 `(row, col)`; `pick_rotation`, `place_rotation`
@@ -42,8 +61,9 @@ class Ravens(tfds.core.GeneratorBasedBuilder):
     Example:
 
     ```python
-    import keras_suite.datasets  # registers the builder
     import tensorflow_datasets as tfds
+
+    import keras_suite.datasets  # after tfds: registers the builder
 
     ds = tfds.load(
         "ravens/block-insertion", split="train",
@@ -68,6 +88,14 @@ class Ravens(tfds.core.GeneratorBasedBuilder):
           block-insertion/000000.npz
                           000002.npz
                           000001.npz   (odd seeds: test split)
+
+    or pass the `--data_dir` of the original Ravens' `demos.py`:
+
+        manual_dir/
+          block-insertion-train/action/000000-0.pkl
+                                color/000000-0.pkl
+                                depth/...  info/...  reward/...
+          block-insertion-test/...
     """
 
     def _info(self):
@@ -91,43 +119,72 @@ class Ravens(tfds.core.GeneratorBasedBuilder):
             ),
             homepage="https://github.com/google-research/ravens",
             citation=_CITATION,
+            metadata=tfds.core.MetadataDict(),
         )
 
-    def _split_generators(self, dl_manager):
-        folder = epath.Path(dl_manager.manual_dir) / self.builder_config.name
-        files = sorted(f for f in folder.glob("*.npz") if not f.name.startswith("."))
-        if not files:
-            found = sorted(p.name for p in folder.iterdir()) if folder.exists() else "no folder"
-            raise FileNotFoundError(
-                f"No Ravens episodes found in {folder}. Expected `<seed>.npz` files written by "
-                f"`keras-suite ravens collect --task {self.builder_config.name} --out "
-                f"{dl_manager.manual_dir}`. Received: {found}"
+    def download_and_prepare(self, *, download_dir=None, download_config=None, **kwargs):
+        """Prepares the data; rebuilds it when the episode files changed since it was built."""
+        download_config = download_config or tfds.download.DownloadConfig()
+        downloads = download_dir or os.path.join(os.fspath(self.data_dir_root), "downloads")
+        manual_dir = download_config.manual_dir or os.path.join(os.fspath(downloads), "manual")
+        if self.data_path.exists() and self._stale_reason(manual_dir):
+            download_config = dataclasses.replace(
+                download_config, download_mode=tfds.download.GenerateMode.FORCE_REDOWNLOAD
             )
+        super().download_and_prepare(
+            download_dir=download_dir, download_config=download_config, **kwargs
+        )
+
+    def is_prepared(self):
+        """Whether the data is prepared and its episode files have not changed since."""
+        return super().is_prepared() and not self._stale_reason(
+            self.info.metadata.get("manual_dir")
+        )
+
+    def _as_dataset(self, *args, **kwargs):
+        reason = self._stale_reason(self.info.metadata.get("manual_dir"))
+        if reason:
+            raise ValueError(
+                f"The prepared `{self.name}/{self.builder_config.name}` data in {self.data_dir} "
+                f"is stale: {reason}. Rebuild it with `builder.download_and_prepare(...)` "
+                "(`tfds.load` does it) or delete the folder. Received: "
+                f"data_dir={self.data_dir}"
+            )
+        return super()._as_dataset(*args, **kwargs)
+
+    def _stale_reason(self, manual_dir):
+        """Why the prepared data no longer matches the episodes in `manual_dir`, or `None`."""
+        built = self.info.metadata.get("fingerprint")
+        if built is None:
+            return "it records no fingerprint of its episode files"
+        if manual_dir is None:
+            return None
+        paths = task_episodes(os.fspath(manual_dir), self.builder_config.name)
+        if demonstrations_fingerprint(paths) != built:
+            return f"the episode files in {manual_dir} changed since it was built"
+        return None
+
+    def _split_generators(self, dl_manager):
+        manual_dir = os.fspath(dl_manager.manual_dir)
+        task = self.builder_config.name
+        paths = task_episodes(manual_dir, task)
+        if not paths:
+            demonstration_paths(manual_dir, task)  # raises, naming the folder and the command
+        self.info.metadata["manual_dir"] = manual_dir
+        self.info.metadata["fingerprint"] = demonstrations_fingerprint(paths)
         splits = {}
-        for split, parity in (("train", 0), ("test", 1)):
-            chosen = [f for f in files if int(f.name.split(".")[0]) % 2 == parity]
-            if chosen:
-                splits[split] = self._generate_examples(chosen)
+        for split in SPLITS:
+            try:
+                chosen = demonstration_paths(manual_dir, task, split)
+            except FileNotFoundError:
+                continue
+            splits[split] = self._generate_examples(chosen)
         return splits
 
-    def _generate_examples(self, files):
-        for path in files:
-            with path.open("rb") as f, np.load(f) as data:
-                seed = int(data["seed"])
-                for step in range(len(data["reward"])):
-                    yield (
-                        f"{seed}-{step}",
-                        {
-                            "colormap": data["colormap"][step],
-                            "heightmap": data["heightmap"][step],
-                            "pick_pixel": data["pick_pixel"][step],
-                            "place_pixel": data["place_pixel"][step],
-                            "pick_rotation": data["pick_rotation"][step],
-                            "place_rotation": data["place_rotation"][step],
-                            "pose0": data["pose0"][step],
-                            "pose1": data["pose1"][step],
-                            "reward": data["reward"][step],
-                            "episode_id": seed,
-                            "step": step,
-                        },
-                    )
+    def _generate_examples(self, paths):
+        for path in paths:
+            episode = load_episode(path)
+            seed = episode["seed"]
+            for step in range(len(episode["reward"])):
+                example = {key: episode[key][step] for key in EPISODE_KEYS}
+                yield f"{seed}-{step}", dict(example, episode_id=seed, step=step)

@@ -1,12 +1,15 @@
-"""`keras-suite ravens`: the Ravens benchmark (collect, oracle) and Transporter Networks."""
+"""`keras-suite ravens`: the Ravens benchmark (collect, oracle) and Transporter Networks.
+
+Argument parsing and printing only: the recipes are
+`keras_suite.envs.ravens.demonstrations.collect_demonstrations` and
+`keras_suite.envs.ravens.oracle_evaluation.evaluate_oracle`.
+"""
 
 import argparse
 import os
-import time
 
 from keras_suite.cli import transporter
-from keras_suite.cli.not_built import NotBuiltError
-from keras_suite.envs.ravens import TASKS  # a light import: no simulator
+from keras_suite.cli.progress_bar import ProgressBar
 
 #: The task the demo runs: the fastest one (one pick-and-place per episode).
 DEMO_TASK = "block-insertion"
@@ -24,15 +27,15 @@ def add_parser(subparsers):
     commands = parser.add_subparsers(dest="ravens_command")
 
     collect = commands.add_parser("collect", help="collect oracle demonstrations (resumable)")
-    collect.add_argument("--task", required=True, choices=TASKS, help="a Ravens task name")
+    collect.add_argument("--task", required=True, help="a Ravens task name")
     collect.add_argument("--n", type=_non_negative, default=100, help="episodes wanted")
     collect.add_argument("--out", default="out/ravens/demos", help="output folder")
     collect.add_argument("--split", choices=["train", "test"], default="train")
     collect.set_defaults(func=run_collect)
 
     oracle = commands.add_parser("oracle", help="measure the oracle's success rate")
-    oracle.add_argument("--task", required=True, choices=TASKS, help="a Ravens task name")
-    oracle.add_argument("--episodes", type=_non_negative, default=10, help="test episodes")
+    oracle.add_argument("--task", required=True, help="a Ravens task name")
+    oracle.add_argument("--episodes", type=_positive, default=10, help="test episodes")
     oracle.add_argument(
         "--first", type=_non_negative, default=0, help="index of the first test seed (2 i + 1)"
     )
@@ -50,72 +53,66 @@ def _non_negative(text):
     return value
 
 
+def _positive(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer. Received: {text}")
+    return value
+
+
 def run(args):
     """`keras-suite ravens` without a sub-command: run the demo into `--out`."""
     run_demo(args.out)
+    return 0
 
 
 def run_collect(args):
-    from keras_suite.envs import ravens
-    from keras_suite.envs.ravens import demonstrations
+    """`ravens collect`: oracle demonstrations into `--out/<task>/`."""
+    from keras_suite.envs.ravens.demonstrations import collect_demonstrations
 
-    env = ravens.make(args.task)
-    try:
-        gif = os.path.join(args.out, f"{args.task}-{args.split}.gif")
-        stats = demonstrations.collect(
-            env,
-            ravens.OracleAgent(env),
-            args.n,
-            args.out,
-            split=args.split,
-            log=lambda line: print(line, flush=True),
-            gif_path=gif,
-        )
-    finally:
-        env.close()
-    rate = stats["written"] / max(stats["seconds"], 1e-9) * 60
+    gif = os.path.join(args.out, f"{args.task}-{args.split}.gif")
+    stats = collect_demonstrations(
+        args.task,
+        args.n,
+        args.out,
+        split=args.split,
+        gif_path=gif,
+        progress=ProgressBar("episode"),
+    )
     print(
-        f"{args.task}: {stats['written']} new episodes ({stats['existing']} already there, "
-        f"{stats['failed']} failed) in {stats['seconds']:.0f} s: {rate:.1f} demos/min; "
-        f"in {os.path.join(args.out, args.task)}",
+        f"{args.task}: {stats['written']} new {args.split} episodes ({stats['existing']} already "
+        f"there, {stats['failed']} failed by the oracle) in {stats['seconds']:.0f} s: "
+        f"{stats['demos_per_minute']:.1f} demos/min",
         flush=True,
     )
+    print(f"episodes: {stats['folder']}", flush=True)
+    if stats["written"]:
+        print(f"first new episode: {gif}", flush=True)
     return 0
 
 
 def run_oracle(args):
-    from keras_suite.envs import ravens
-    from keras_suite.envs.ravens import demonstrations
+    """`ravens oracle`: the oracle's success rate on test seeds 2 first + 1, +2, ..."""
+    from keras_suite.envs.ravens.oracle_evaluation import evaluate_oracle
 
-    env = ravens.make(args.task)
-    successes, steps = 0, 0
-    wall, cpu = time.perf_counter(), time.process_time()
-    try:
-        for i in range(args.first, args.first + args.episodes):
-            frames = [] if i == args.first else None
-            seed = demonstrations.episode_seed("test", i)
-            episode, success = demonstrations.run_episode(
-                env, ravens.OracleAgent(env), seed, frames
-            )
-            successes += success
-            steps += len(episode["reward"])
-            if frames:
-                demonstrations.write_gif(frames, os.path.join(args.out, f"{args.task}.gif"))
-            print(
-                f"{args.task} seed {seed}: {'success' if success else 'failure'} in "
-                f"{len(episode['reward'])} steps",
-                flush=True,
-            )
-    finally:
-        env.close()
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    n = max(args.episodes, 1)
+    gif = os.path.join(args.out, f"{args.task}.gif")
+    result = evaluate_oracle(
+        args.task,
+        args.episodes,
+        first_seed=2 * args.first + 1,
+        gif_path=gif,
+        progress=ProgressBar("episode"),
+    )
+    solved = sum(result["successes"])
     print(
-        f"{args.task}: oracle success {successes}/{args.episodes} = {successes / n:.0%}; "
-        f"{steps / n:.1f} steps/episode; {args.episodes / max(wall, 1e-9) * 60:.1f} demos/min "
-        f"({cpu / n:.1f} s CPU per episode)",
+        f"{args.task}: oracle success {solved}/{args.episodes} = {result['success_rate']:.0f}% "
+        f"(odd seeds {result['seeds'][0]}-{result['seeds'][-1]}); "
+        f"{result['steps_per_episode']:.1f} steps/episode; "
+        f"{result['demos_per_minute']:.1f} demos/min "
+        f"({result['cpu_seconds_per_episode']:.1f} s CPU per episode)",
         flush=True,
     )
+    print(f"first episode: {gif}", flush=True)
     return 0
 
 
@@ -127,7 +124,4 @@ def run_demo(out_dir):
     run_oracle(
         argparse.Namespace(task=DEMO_TASK, episodes=5, first=0, out=os.path.join(out_dir, "oracle"))
     )
-    try:
-        transporter.run_demo(os.path.join(out_dir, "transporter"))
-    except NotBuiltError as error:
-        print(f"skipped: {error}", flush=True)
+    transporter.run_demo(os.path.join(out_dir, "transporter"))

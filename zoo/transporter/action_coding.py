@@ -11,8 +11,12 @@ import math
 
 import numpy as np
 
-BOUNDS = ((0.25, 0.75), (-0.5, 0.5), (0.0, 0.28))
-PIXEL_SIZE = 0.003125
+from keras_suite.envs.ravens import workspace
+
+#: The Ravens workspace bounds, `((x_min, x_max), (y_min, y_max), (z_min, z_max))` in metres.
+BOUNDS = tuple(tuple(float(v) for v in axis) for axis in workspace.BOUNDS)
+#: Metres per pixel of a full-size Ravens map.
+PIXEL_SIZE = workspace.PIXEL_SIZE
 
 
 def position_to_pixel(positions, bounds=BOUNDS, pixel_size=PIXEL_SIZE):

@@ -26,6 +26,8 @@ from keras_suite.zoo.transporter.transporter_loss import pixel_rotation_cross_en
 # as used by the reference implementation to normalize its inputs.
 COLOR_MEAN, COLOR_STD = 0.18877631, 0.07276466
 HEIGHT_MEAN, HEIGHT_STD = 0.00509261, 0.00903967
+#: Adam's learning rate of `compile()` with no optimizer, and of `train_transporter`.
+DEFAULT_LEARNING_RATE = 2e-4
 
 
 @keras.saving.register_keras_serializable(package="keras_suite")
@@ -194,8 +196,27 @@ class TransporterNet(PresetMixin, keras.Model):
         """The transport's logits `(batch, H, W, num_rotations)` for picks at `pick_pixel`."""
         return self.transport(normalize_image(inputs["image"]), pick_pixel)
 
-    def compile(self, *args, **kwargs):
-        super().compile(*args, **kwargs)
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+        """Configures the model for `fit`, by default as `train_transporter` trains it.
+
+        Args:
+            optimizer: `"auto"` (default): Adam at `DEFAULT_LEARNING_RATE` (2e-4); or any
+                Keras optimizer.
+            loss: `"auto"` or `None`: the paper's loss, summed over pick and place (see
+                `pixel_rotation_cross_entropy`), which the model computes itself. Any other value
+                is refused.
+            metrics: `"auto"` or `None`: the model tracks `pick_loss` and `place_loss`.
+            **kwargs: further `keras.Model.compile` arguments (`jit_compile`, ...).
+        """
+        if loss not in ("auto", None) or metrics not in ("auto", None):
+            raise ValueError(
+                f"`{type(self).__name__}` computes its own loss (pick plus place cross-entropy) "
+                "and tracks `pick_loss` and `place_loss`: leave `loss` and `metrics` out. "
+                f"Received: loss={loss!r}, metrics={metrics!r}"
+            )
+        if optimizer == "auto":
+            optimizer = keras.optimizers.Adam(DEFAULT_LEARNING_RATE)
+        super().compile(optimizer=optimizer, **kwargs)
         # Without a distribution strategy, Keras' TensorFlow trainer builds the optimizer inside
         # the first traced train step, where every slot variable is created under a `tf.cond`:
         # with the ~340 variables of a Transporter that made the first step take minutes.

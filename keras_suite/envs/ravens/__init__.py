@@ -31,6 +31,8 @@ TASKS = (
 _LAZY = {
     "RavensEnv": "keras_suite.envs.ravens.environment",
     "OracleAgent": "keras_suite.envs.ravens.oracle_agent",
+    "collect_demonstrations": "keras_suite.envs.ravens.demonstrations",
+    "evaluate_oracle": "keras_suite.envs.ravens.oracle_evaluation",
 }
 
 

@@ -1,4 +1,6 @@
-"""Tests of the `ravens` builder on episodes written in the collector's format."""
+"""Tests of the `ravens` builder on episodes in the collector's format and the original Ravens'."""
+
+import os
 
 import numpy as np
 import pytest
@@ -7,6 +9,8 @@ import tensorflow_datasets as tfds
 from keras_suite.datasets.ravens import Ravens
 from keras_suite.envs.ravens import demonstrations
 from keras_suite.testing import manual_download_test_case
+
+from ...envs.ravens.original_ravens import dump, write_split
 
 
 def _episode(steps, seed):
@@ -80,6 +84,32 @@ def test_missing_episodes_name_the_folder_and_command(tmp_path):
         _build(str(tmp_path / "manual"), str(tmp_path / "data"), config="towers-of-hanoi")
 
 
+def test_a_new_episode_rebuilds_the_prepared_data_and_stale_data_is_refused(tmp_path):
+    manual, data = str(tmp_path / "manual"), str(tmp_path / "data")
+    write_demos(manual)
+    config = tfds.download.DownloadConfig(manual_dir=manual)
+
+    def load():
+        return tfds.load(
+            "ravens/block-insertion",
+            split="train",
+            data_dir=data,
+            download_and_prepare_kwargs={"download_config": config},
+        )
+
+    assert len(list(load())) == 3
+    added = _episode(2, 4)
+    path = demonstrations.episode_path(f"{manual}/block-insertion", 4)
+    demonstrations.save_episode(path, added, "block-insertion", 4)
+    # Without a rebuild the prepared data would be stale: reading it is refused.
+    with pytest.raises(ValueError, match="is stale: the episode files in .* changed"):
+        Ravens(config="block-insertion", data_dir=data).as_dataset(split="train")
+    examples = list(tfds.as_numpy(load()))
+    assert len(examples) == 5
+    new = [e for e in examples if e["episode_id"] == 4]
+    np.testing.assert_array_equal(new[0]["colormap"], added["colormap"][int(new[0]["step"])])
+
+
 def test_reads_a_collected_set(tmp_path):
     from keras_suite.envs import ravens
 
@@ -96,3 +126,54 @@ def test_reads_a_collected_set(tmp_path):
     assert len(examples) == len(episode["reward"])
     np.testing.assert_array_equal(examples[0]["colormap"], episode["colormap"][0])
     np.testing.assert_array_equal(examples[0]["pick_pixel"], episode["pick_pixel"][0])
+
+
+def write_original_dataset(folder):
+    """Two train episodes and one test episode of block-insertion, as the original writes them."""
+    from keras_suite.envs import ravens
+
+    env = ravens.make("block-insertion")
+    try:
+        write_split(folder, env, "train", 2)
+        write_split(folder, env, "test", 1)
+    finally:
+        env.close()
+
+
+class RavensOriginalFormatBuilderTest(manual_download_test_case.ManualDownloadTestCase):
+    DATASET_CLASS = Ravens
+    BUILDER_CONFIG_NAMES_TO_TEST = ["block-insertion"]
+    SPLITS = {"train": 2, "test": 1}  # one action an episode
+
+    @staticmethod
+    def write_manual_download(folder):
+        write_original_dataset(folder)
+
+
+def test_an_original_dataset_gives_the_steps_the_shared_reader_reads(tmp_path):
+    manual, data = str(tmp_path / "manual"), str(tmp_path / "data")
+    write_original_dataset(manual)
+    builder = _build(manual, data)
+    examples = list(tfds.as_numpy(builder.as_dataset(split="train")))
+    paths = demonstrations.demonstration_paths(manual, "block-insertion")
+    episodes = {e["seed"]: e for e in map(demonstrations.load_episode, paths)}
+    assert sorted(int(e["episode_id"]) for e in examples) == sorted(episodes)
+    for example in examples:
+        episode = episodes[int(example["episode_id"])]
+        for key in demonstrations.EPISODE_KEYS:
+            np.testing.assert_array_equal(example[key], episode[key][int(example["step"])])
+    # A rewritten pickle makes the prepared data stale; `tfds.load` rebuilds it.
+    reward = f"{manual}/block-insertion-train/reward/{os.path.basename(paths[0])}"
+    dump([0.0, 0.5], reward)
+    with pytest.raises(ValueError, match="is stale: the episode files in .* changed"):
+        Ravens(config="block-insertion", data_dir=data).as_dataset(split="train")
+    rebuilt = tfds.load(
+        "ravens/block-insertion",
+        split="train",
+        data_dir=data,
+        download_and_prepare_kwargs={
+            "download_config": tfds.download.DownloadConfig(manual_dir=manual)
+        },
+    )
+    rewards = {int(e["episode_id"]): float(e["reward"]) for e in tfds.as_numpy(rebuilt)}
+    assert rewards[demonstrations.seed_of(paths[0])] == 0.5

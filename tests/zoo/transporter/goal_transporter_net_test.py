@@ -67,6 +67,13 @@ class GoalTransporterNetTest(TestCase):
         with pytest.raises(ValueError, match="`goal` is required"):
             model.act({"image": image})
 
+    def test_compile_without_arguments_uses_the_recipes_optimizer(self):
+        model = _model()
+        model.compile()
+        self.assertIsInstance(model.optimizer, keras.optimizers.Adam)
+        self.assertAllClose(float(model.optimizer.learning_rate), 2e-4)
+        self.assertTrue(model.built and model.optimizer.built)
+
     @pytest.mark.slow
     def test_fit_and_round_trips(self):
         keras.utils.set_random_seed(0)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from keras_suite.zoo import GoalTransporterNet, TransporterNet
+from keras_suite.zoo.transporter.evaluation import evaluate_transporter, preset_metadata
 from keras_suite.zoo.transporter.map_scaling import map_scale_factor
 
 #: The presets that ship, trained and evaluated by `keras-suite ravens train` / `eval --record`.
@@ -27,8 +28,9 @@ def test_the_shipped_presets_are_listed():
 
 @pytest.mark.parametrize("name", sorted(SHIPPED))
 def test_preset_loads_offline_with_its_measured_success(name):
-    metadata = TransporterNet.presets[name]
+    metadata = preset_metadata(name)
     assert metadata["task"] == SHIPPED[name]
+    assert 0 < len(metadata["description"]) < 100 and "\n" not in metadata["description"]
     evaluation = metadata["evaluation"]
     assert evaluation["episodes"] >= 20 and len(evaluation["successes"]) == evaluation["episodes"]
     assert all(seed % 2 == 1 for seed in evaluation["seeds"])  # unseen test scenes
@@ -68,10 +70,8 @@ def test_preset_loads_offline_with_its_measured_success(name):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(SHIPPED))
 def test_preset_replays_its_first_recorded_episode(name):
-    from keras_suite.cli.transporter import evaluate
-
-    recorded = TransporterNet.presets[name]["evaluation"]
+    recorded = preset_metadata(name)["evaluation"]
     model = TransporterNet.from_preset(name)
-    result = evaluate(model, SHIPPED[name], episodes=1, log=lambda line: None)
+    result = evaluate_transporter(model, SHIPPED[name], episodes=1)
     assert result["seeds"] == recorded["seeds"][:1]
     assert result["successes"] == recorded["successes"][:1]

@@ -267,6 +267,30 @@ class TransporterNetTest(TestCase):
         # Three ResNets of a stem and 8 projecting (4 convs) + 8 identity (3 convs) blocks.
         self.assertEqual(len(model.trainable_variables), 3 * (1 + 8 * 4 + 8 * 3) * 2)
 
+    def test_compile_without_arguments_trains_as_the_recipe_does(self):
+        model = _model()
+        model.compile()
+        self.assertIsInstance(model.optimizer, keras.optimizers.Adam)
+        self.assertAllClose(float(model.optimizer.learning_rate), 2e-4)
+        # The loss: softmax cross-entropy over every pick pixel plus over every place pixel x
+        # rotation, computed here with numpy.
+        x = {"image": self.images[:1], "pick_pixel": self.picks[:1]}
+        y = {"pick_pixel": self.picks[:1], "place_pixel": self.places[:1]}
+        y["rotation_bin"] = self.bins[:1]
+        outputs = {k: np.asarray(v, "float64") for k, v in model(x).items()}
+
+        def cross_entropy(logits, index):
+            flat = logits.reshape(-1)
+            return np.log(np.sum(np.exp(flat - flat.max()))) + flat.max() - logits[index]
+
+        (row, col), (place_row, place_col) = self.picks[0], self.places[0]
+        expected = cross_entropy(outputs["pick"][0], (row, col, 0)) + cross_entropy(
+            outputs["place"][0], (place_row, place_col, self.bins[0])
+        )
+        self.assertAllClose(model.compute_loss(x, y, model(x)), expected, rtol=1e-5)
+        with pytest.raises(ValueError, match="computes its own loss"):
+            model.compile(loss="mse")
+
     def test_bad_inputs_raise_clear_errors(self):
         model = _model()
         with pytest.raises(ValueError, match="takes a dict with `image`"):
