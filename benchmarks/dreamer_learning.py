@@ -17,8 +17,7 @@ import time
 
 import numpy as np
 
-from keras_suite.envs import PixelCartPole
-from keras_suite.zoo.dreamer import DreamerV2, Trainer, get_config
+from keras_suite.zoo.dreamer import DreamerV2, Trainer, get_config, make_env
 
 
 def random_return(env, episodes, rng):
@@ -39,9 +38,9 @@ def main():
     parser.add_argument("--chunk", type=int, default=1000, help="env steps between evaluations")
     args = parser.parse_args()
     start = time.time()
-    baseline = random_return(PixelCartPole(seed=10_000), 50, np.random.default_rng(0))
+    baseline = random_return(make_env("cartpole_pixels", seed=10_000), 50, np.random.default_rng(0))
     print(f"random policy: mean return {baseline:.1f} over 50 episodes", flush=True)
-    env = PixelCartPole()
+    env = make_env("cartpole_pixels", seed=0)
     agent = DreamerV2.from_hparams("tiny", env.obs_shape, 2, discount=0.99, seed=0)
     loop = dict(
         get_config("tiny")["loop"],
@@ -51,7 +50,9 @@ def main():
         log_every=500,
         checkpoint_every=10**9,
     )
-    trainer = Trainer(agent, env, args.out, eval_env=PixelCartPole(seed=20_000), **loop)
+    trainer = Trainer(
+        agent, env, args.out, eval_env=make_env("cartpole_pixels", seed=20_000), **loop
+    )
     curve = []
     while time.time() - start < args.budget:
         trainer.run(trainer.step + args.chunk)

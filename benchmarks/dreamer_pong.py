@@ -26,8 +26,7 @@ import time
 
 import numpy as np
 
-from keras_suite.envs.atari import Atari
-from keras_suite.zoo.dreamer import DreamerV2, EpisodeReplay
+from keras_suite.zoo.dreamer import DreamerV2, EpisodeReplay, make_env
 from keras_suite.zoo.dreamer.variable_checkpoint import load_checkpoint, save_checkpoint
 from keras_suite.zoo.dreamer.video import save_video_prediction
 
@@ -73,7 +72,7 @@ def play(env, replay, steps, rng, ram=None):
         obs = env.step(action)
         replay.add(obs, np.eye(env.num_actions, dtype=np.float32)[action])
         if ram is not None:
-            state = env.ale.getRAM()
+            state = env.env.unwrapped.ale.getRAM()
             ram.append((float(state[49]), float(state[54]), obs["image"][..., 0]))
         if obs["is_last"]:
             obs = env.reset()
@@ -227,7 +226,7 @@ def main():
     parser.add_argument("--preset", help="also write the agent as a preset folder here")
     args = parser.parse_args()
     context = 5
-    env = Atari("pong", time_limit=1000, seed=0)
+    env = make_env("atari:pong", time_limit=1000, seed=0)
     agent = DreamerV2.from_hparams("tiny", env.obs_shape, env.num_actions, seed=0, **MODEL)
     world_model = agent.world_model
     world_model.compile()
@@ -245,7 +244,7 @@ def main():
         play(env, replay, args.train_steps, np.random.default_rng(0))
         ram = []
         play(
-            Atari("pong", time_limit=1000, seed=1),
+            make_env("atari:pong", time_limit=1000, seed=1),
             heldout,
             args.heldout_steps,
             np.random.default_rng(1),
@@ -338,9 +337,8 @@ def main():
         agent.save_to_preset(
             args.preset,
             metadata=dict(
-                description="DreamerV2 world model (tiny config with depth 16, deter 128, 16x16 "
-                "latents, 1 free nat) trained on ALE Pong; the actor-critic is untrained.",
-                training_data=f"ALE Pong (keras_suite.envs.atari.Atari, action repeat 4, "
+                description="DreamerV2 world model trained on ALE Pong frames; untrained actor.",
+                training_data=f"ALE Pong (make_env('atari:pong'), action repeat 4, "
                 f"sticky actions 0.25, 64x64 grayscale, episodes cut at 1000 steps): "
                 f"{replay.num_steps} steps of sticky-random play; {state['updates']} world-model "
                 f"updates of batch {args.batch_size}x{args.seq_len} in "

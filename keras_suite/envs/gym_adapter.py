@@ -1,4 +1,4 @@
-"""Any gymnasium environment as the dict-observation interface of keras-suite's agents."""
+"""Any gymnasium environment as the observation dicts that keras-suite's DreamerV2 consumes."""
 
 import numpy as np
 from PIL import Image
@@ -7,11 +7,14 @@ from PIL import Image
 class GymAdapter:
     """Wraps a gymnasium environment into the observation dicts that DreamerV2 consumes.
 
-    `reset()` and `step(action)` return dicts with `reward`, `is_first`, `is_last`,
-    `is_terminal` and the observation: an image observation (or, with `render=True`, the
-    environment's RGB rendering) goes to `image`, resized to `size`; a vector observation goes to
-    `vector`; a dict observation keeps its keys. Discrete action spaces take an index or a one-hot
-    vector; continuous ones a vector in [-1, 1], rescaled to the space's bounds.
+    The one bridge between gymnasium environments (Atari from `keras_suite.envs.atari`,
+    `PixelCartPole`, any registered id) and `keras_suite.zoo.dreamer`: `reset()` and
+    `step(action)` return dicts with `reward`, `is_first`, `is_last` (terminated or truncated),
+    `is_terminal` (terminated only) and the observation: an image observation (or, with
+    `render=True`, the environment's RGB rendering) goes to `image`, resized to `size`; a
+    vector observation goes to `vector`; a dict observation keeps its keys. A `life_loss` entry
+    of the step's `info` (as Atari reports) is passed on. Discrete action spaces take an index
+    or a one-hot vector; continuous ones a vector in [-1, 1], rescaled to the space's bounds.
 
     Args:
         env: a gymnasium id (made with `render_mode="rgb_array"` when `render`) or an
@@ -21,15 +24,15 @@ class GymAdapter:
         render: uses `env.render()` as the `image` observation (for vector-state environments
             such as CartPole).
         action_repeat: steps of the wrapped environment per `step`, rewards summed.
-        seed: seed of the first reset.
+        seed: seed of the first reset (later resets continue its random stream).
 
     Example:
 
     ```python
-    env = GymAdapter("CartPole-v1")
+    env = GymAdapter("CartPole-v1", seed=0)
     obs = env.reset()
     obs = env.step(1)
-    obs["vector"].shape  # (4,)
+    obs["vector"].shape, env.obs_shape  # ((4,), {"vector": (4,)})
     ```
     """
 
@@ -39,7 +42,12 @@ class GymAdapter:
         import gymnasium as gym
 
         if isinstance(env, str):
-            env = gym.make(env, render_mode="rgb_array") if render else gym.make(env)
+            try:
+                env = gym.make(env, render_mode="rgb_array") if render else gym.make(env)
+            except gym.error.Error as error:
+                raise ValueError(
+                    f"`env` must be a registered gymnasium id ({error}). Received: env={env!r}"
+                ) from None
         self.env = env
         self.size = None if size is None else tuple(size)
         self.grayscale = grayscale
@@ -56,11 +64,45 @@ class GymAdapter:
                 "`env` must have a Discrete or a 1-D Box action space. "
                 f"Received: action_space={space}"
             )
+        self.obs_shape = self._obs_shape(env.observation_space)
+
+    def _image_shape(self, shape):
+        channels = 1 if self.grayscale else (shape[-1] if len(shape) == 3 else 1)
+        return (self.size or tuple(shape[:2])) + (channels,)
+
+    def _obs_shape(self, space):
+        """The agent's `obs_shape`: the image shape when there is an image, else a dict of the
+        vector keys' shapes (e.g. `{"vector": (4,)}`)."""
+        if self.render:
+            if self.size is None:
+                raise ValueError(
+                    "`size` must be (height, width) when `render=True`: the rendering's size is "
+                    f"unknown before a reset. Received: size={self.size}"
+                )
+            return self._image_shape(self.size + (3,))
+        spaces = getattr(space, "spaces", None)
+        if isinstance(spaces, dict):
+            shapes = {}
+            for key, sub in spaces.items():
+                if len(sub.shape) == 3:
+                    shapes[key] = self._image_shape(sub.shape)
+                elif len(sub.shape) == 1:
+                    shapes[key] = tuple(sub.shape)
+            return shapes
+        if len(space.shape) == 3:
+            return self._image_shape(space.shape)
+        if len(space.shape) == 1:
+            return {"vector": tuple(space.shape)}
+        raise ValueError(
+            "The environment's observations must be images (H, W, C), vectors or a dict of them; "
+            "pass `render=True` for environments that can render frames. "
+            f"Received: observation_space={space}"
+        )
 
     def reset(self):
-        obs, _ = self.env.reset(seed=self._seed)
+        obs, info = self.env.reset(seed=self._seed)
         self._seed = None
-        return self._obs(obs, 0.0, is_first=True)
+        return self._obs(obs, 0.0, info, is_first=True)
 
     def step(self, action):
         if self.continuous:
@@ -68,13 +110,15 @@ class GymAdapter:
             action = low + (np.clip(np.asarray(action, np.float32), -1, 1) + 1) / 2 * (high - low)
         else:
             action = int(np.argmax(action)) if np.ndim(action) else int(action)
-        total, terminated, truncated = 0.0, False, False
+        total, terminated, truncated, life_loss = 0.0, False, False, False
         for _ in range(self.action_repeat):
-            obs, reward, terminated, truncated, _ = self.env.step(action)
+            obs, reward, terminated, truncated, info = self.env.step(action)
             total += float(reward)
+            life_loss = life_loss or bool(info.get("life_loss", False))
             if terminated or truncated:
                 break
-        return self._obs(obs, total, is_last=terminated or truncated, is_terminal=terminated)
+        info = dict(info, life_loss=life_loss) if "life_loss" in info else info
+        return self._obs(obs, total, info, is_last=terminated or truncated, is_terminal=terminated)
 
     def _image(self, image):
         image = np.asarray(image, np.uint8)
@@ -88,7 +132,7 @@ class GymAdapter:
         image = np.asarray(pil, np.uint8)
         return image[..., None] if image.ndim == 2 else image
 
-    def _obs(self, obs, reward, is_first=False, is_last=False, is_terminal=False):
+    def _obs(self, obs, reward, info, is_first=False, is_last=False, is_terminal=False):
         out = {}
         if isinstance(obs, dict):
             for key, value in obs.items():
@@ -102,6 +146,8 @@ class GymAdapter:
                 out["vector"] = obs.astype(np.float32)
         if self.render:
             out["image"] = self._image(self.env.render())
+        if "life_loss" in info:
+            out["life_loss"] = bool(info["life_loss"])
         out.update(
             reward=np.float32(reward),
             is_first=is_first,

@@ -1,39 +1,36 @@
 """CartPole seen through 64x64 images: a fast pixel environment for small DreamerV2 runs."""
 
+import gymnasium as gym
 import numpy as np
 from PIL import Image, ImageDraw
 
 
-class PixelCartPole:
+class PixelCartPole(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
     """gymnasium's CartPole-v1 with 64x64 grayscale image observations drawn from its state.
 
     The cart is a white 12x6 box on row 44-50 whose center moves 28 pixels per 2.4 units of
     cart position; the pole is a 28-pixel gray line from the cart's top at the pole's angle.
-    Drawn with Pillow (no pygame). Observations follow `keras_suite.envs`' dict interface
-    (`image`, `reward`, `is_first`, `is_last`, `is_terminal`); actions are an index or a one-hot
-    vector. A uniformly random policy scores about 20 per episode, the maximum is 500.
+    Drawn with Pillow (no pygame). A gymnasium environment: observations are uint8 arrays of
+    shape (64, 64, 1), actions 0 (push left) and 1 (push right), episodes truncated at 500
+    steps. A uniformly random policy scores about 20 per episode, the maximum is 500.
 
     Args:
-        seed: seed of the first reset; each reset increments it.
+        env: the CartPole environment to draw (default: `gymnasium.make("CartPole-v1")`).
 
     Example:
 
     ```python
-    env = PixelCartPole(seed=0)
-    obs = env.reset()
-    obs = env.step(1)
-    obs["image"].shape  # (64, 64, 1)
+    env = PixelCartPole()
+    obs, info = env.reset(seed=0)
+    obs, reward, terminated, truncated, info = env.step(1)
+    obs.shape  # (64, 64, 1)
     ```
     """
 
-    num_actions = 2
-    obs_shape = (64, 64, 1)
-
-    def __init__(self, seed=0):
-        import gymnasium as gym
-
-        self.env = gym.make("CartPole-v1")
-        self.seed = seed
+    def __init__(self, env=None):
+        gym.utils.RecordConstructorArgs.__init__(self)
+        gym.ObservationWrapper.__init__(self, env or gym.make("CartPole-v1"))
+        self.observation_space = gym.spaces.Box(0, 255, (64, 64, 1), np.uint8)
 
     @staticmethod
     def render_state(state):
@@ -46,24 +43,5 @@ class PixelCartPole:
         draw.line([x, 44, x + 28 * np.sin(angle), 44 - 28 * np.cos(angle)], fill=160, width=3)
         return np.asarray(image, np.uint8)[..., None]
 
-    def reset(self):
-        state, _ = self.env.reset(seed=self.seed)
-        self.seed += 1
-        return dict(
-            image=self.render_state(state),
-            reward=np.float32(0),
-            is_first=True,
-            is_last=False,
-            is_terminal=False,
-        )
-
-    def step(self, action):
-        action = int(np.argmax(action)) if np.ndim(action) else int(action)
-        state, reward, terminated, truncated, _ = self.env.step(action)
-        return dict(
-            image=self.render_state(state),
-            reward=np.float32(reward),
-            is_first=False,
-            is_last=terminated or truncated,
-            is_terminal=terminated,
-        )
+    def observation(self, observation):
+        return self.render_state(observation)

@@ -1,32 +1,71 @@
 import argparse
+import subprocess
+import sys
 
 import pytest
 
 from keras_suite.cli import dreamer
-from keras_suite.envs import GymAdapter
-from keras_suite.envs.atari import Atari
 
 
-def test_parser_and_env_factory():
+def parse(*argv):
     parser = argparse.ArgumentParser()
     dreamer.add_parser(parser.add_subparsers())
-    args = parser.parse_args(["dreamer", "--env", "atari:breakout", "--config", "tiny", "--jit"])
-    assert (args.env, args.config, args.jit, args.func) == (
+    return parser.parse_args(["dreamer", *argv])
+
+
+def test_parser():
+    args = parse("--env", "atari:breakout", "--config", "tiny", "--jit", "--steps", "500")
+    assert (args.env, args.config, args.jit, args.steps, args.func) == (
         "atari:breakout",
         "tiny",
         True,
+        500,
         dreamer.run,
     )
-    env = dreamer.make_env("atari:pong", time_limit=10)
-    assert isinstance(env, Atari) and env.time_limit == 10
-    assert isinstance(dreamer.make_env("CartPole-v1"), GymAdapter)
+    args = parse()
+    assert (args.env, args.config, args.prefill, args.eval_preset, args.list_presets) == (
+        "atari:pong",
+        "atari",
+        None,
+        None,
+        False,
+    )
+    assert parse("--eval-preset", "tiny_cartpole_pixels", "--episodes", "3").episodes == 3
     with pytest.raises(SystemExit):
-        parser.parse_args(["dreamer", "--config", "huge"])
+        parse("--config", "huge")
 
 
-def test_observation_shape_picks_image_or_vector_keys():
-    assert dreamer.observation_shape(dreamer.make_env("CartPole-v1").reset()) == {"vector": (4,)}
-    pong = dreamer.make_env("atari:pong", time_limit=10).reset()
-    assert dreamer.observation_shape(pong) == (64, 64, 1)
-    with pytest.raises(ValueError, match="neither"):
-        dreamer.observation_shape({"reward": 0.0, "is_first": True})
+def test_summary_says_what_ran():
+    results = dict(
+        env_steps=1000,
+        updates=0,
+        new_env_steps=1000,
+        new_updates=0,
+        prefill=50000,
+        prefill_done=False,
+    )
+    assert dreamer.summary(results) == (
+        "1000 environment steps, 0 updates: the prefill (50000 random steps) was not over"
+    )
+    results.update(
+        env_steps=3000, updates=40, new_env_steps=2000, new_updates=40, prefill_done=True
+    )
+    assert dreamer.summary(results) == (
+        "3000 environment steps, 40 updates (2000 steps, 40 updates this run)"
+    )
+
+
+def test_list_presets(capsys):
+    assert dreamer.run(parse("--list-presets")) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert {line.split(":")[0] for line in lines} == {"pong_world_model", "tiny_cartpole_pixels"}
+
+
+def test_module_imports_no_heavy_library():
+    code = (
+        "import sys, keras_suite.cli.dreamer; "
+        "print(sorted(m for m in ('keras', 'tensorflow', 'numpy', 'gymnasium')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

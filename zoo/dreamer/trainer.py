@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 
+from keras_suite.zoo.dreamer.evaluate import evaluate, observation_batch
 from keras_suite.zoo.dreamer.replay import EpisodeReplay
 from keras_suite.zoo.dreamer.variable_checkpoint import load_checkpoint, save_checkpoint
 from keras_suite.zoo.dreamer.video import save_video_prediction
@@ -34,8 +35,9 @@ class Trainer:
 
     Args:
         agent: a `DreamerV2`, compiled (or it is compiled with `jit_compile`).
-        env: an environment with the dict interface of `keras_suite.envs` (`reset`, `step`,
-            `num_actions`), or a list of such environments, stepped together: the agent acts
+        env: a gymnasium environment seen through `keras_suite.envs.GymAdapter` (`reset`,
+            `step` and `num_actions`; `keras_suite.zoo.dreamer.make_env` makes them by name),
+            or a list of such environments, stepped together: the agent acts
             for all of them in one batched policy call, each keeps its own episodes in the
             replay, and every step of every environment counts as one step.
         logdir: output folder.
@@ -49,7 +51,8 @@ class Trainer:
     Example:
 
     ```python
-    agent = DreamerV2.from_hparams("tiny", obs_shape=(64, 64, 1), num_actions=env.num_actions)
+    env = make_env("atari:pong")
+    agent = DreamerV2.from_hparams("tiny", env.obs_shape, env.num_actions)
     Trainer(agent, env, "runs/pong", **get_config("tiny")["loop"]).run(steps=10_000)
     ```
     """
@@ -160,15 +163,15 @@ class Trainer:
     def _act(self, observations, state):
         """Actions for a list of observations (one per environment) and the new policy state."""
         size = self.env.num_actions
-        if self.replay.num_steps < self.prefill or self.replay.num_episodes == 0:
+        if not self.prefill_done:
             return [_one_hot(self._rng.integers(size), size) for _ in observations], None
-        return self.agent.policy(self._obs_batch(observations), state, training=True)
+        batch = observation_batch(self.agent, observations)
+        return self.agent.policy(batch, state, training=True)
 
-    def _obs_batch(self, observations):
-        keys = self.agent.world_model.obs_keys
-        batch = {k: np.stack([np.asarray(o[k]) for o in observations]) for k in keys}
-        batch["is_first"] = np.array([o["is_first"] for o in observations])
-        return batch
+    @property
+    def prefill_done(self):
+        """Whether the random prefill is over (and an episode is in the replay to train on)."""
+        return self.replay.num_steps >= self.prefill and self.replay.num_episodes > 0
 
     def train_once(self):
         """Runs `train_steps` gradient steps on replay batches; returns the last metrics."""
@@ -181,15 +184,7 @@ class Trainer:
 
     def evaluate(self, episodes=None):
         """Plays greedy episodes with the agent; returns their mean return."""
-        returns = []
-        for _ in range(episodes or self.eval_episodes):
-            obs, state, total = self.eval_env.reset(), None, 0.0
-            while not obs["is_last"]:
-                action, state = self.agent.policy(self._obs_batch([obs]), state, training=False)
-                obs = self.eval_env.step(action[0])
-                total += float(obs["reward"])
-            returns.append(total)
-        return float(np.mean(returns))
+        return evaluate(self.agent, self.eval_env, episodes or self.eval_episodes)["mean_return"]
 
     def write_video(self, name=None, length=50):
         """An open-loop video prediction on replay sequences (5 observed frames, the rest
@@ -208,8 +203,12 @@ class Trainer:
             np.asarray(truth), np.asarray(prediction), os.path.join(folder, name or f"{self.step}")
         )
 
-    def run(self, steps):
+    def run(self, steps, progress=None):
         """Trains until `steps` environment steps in total (counting resumed ones).
+
+        `progress`, when given, is called as `progress(step, steps, **values)` after every
+        environment step, with `updates` (gradient updates so far) and, once there are some, the
+        last finished episode's `return` and the last update's model `loss`.
 
         When the loop stops, also by Ctrl-C or SIGTERM (a kill), the unfinished episode is
         written to the replay and a checkpoint is saved, so a new `Trainer` on the same `logdir`
@@ -218,18 +217,19 @@ class Trainer:
         """
         restore_handler = _raise_on_sigterm()
         try:
-            self._run(steps)
+            self._run(steps, progress)
         finally:
             self.replay.flush()
             self.save()
             restore_handler()
         return self
 
-    def _run(self, steps):
+    def _run(self, steps, progress):
         # The policy state stays batched over the environments; an observation with `is_first`
         # resets its row inside `DreamerV2.policy`.
         observations = [self._reset(i) for i in range(len(self.envs))]
         returns, state, start = [0.0] * len(self.envs), None, time.time()
+        shown = {}
         while self.step < steps:
             actions, state = self._act(observations, state)
             for i, env in enumerate(self.envs):
@@ -240,11 +240,12 @@ class Trainer:
                 if obs["is_last"]:
                     self.episodes += 1
                     self._log({"episode/return": returns[i], "episode/count": self.episodes})
+                    shown["return"] = returns[i]
                     obs, returns[i] = self._reset(i), 0.0
                 observations[i] = obs
-                ready = self.replay.num_steps >= self.prefill and self.replay.num_episodes > 0
+                ready = self.prefill_done
                 if ready and self.step % self.train_every == 0:
-                    self.train_once()
+                    shown["loss"] = float(self.train_once()["loss"])
                 if self._metrics and self.step % self.log_every == 0:
                     scalars = {f"train/{k}": float(np.mean(v)) for k, v in self._metrics.items()}
                     scalars["train/fps"] = self.log_every / max(time.time() - start, 1e-9)
@@ -258,6 +259,8 @@ class Trainer:
                         observations[0], returns[0] = self._reset(0), 0.0
                 if self.step % self.checkpoint_every == 0:
                     self.save()
+                if progress is not None:
+                    progress(self.step, steps, updates=self.updates, **shown)
                 if self.step >= steps:
                     break
 

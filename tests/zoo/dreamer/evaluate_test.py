@@ -1,0 +1,38 @@
+import numpy as np
+import pytest
+
+from keras_suite.envs import GymAdapter, PixelCartPole
+from keras_suite.zoo import DreamerV2
+from keras_suite.zoo.dreamer import evaluate
+
+
+def test_returns_match_a_greedy_loop_by_hand():
+    agent = DreamerV2.from_preset("tiny_cartpole_pixels")
+    calls = []
+    results = evaluate(
+        agent,
+        GymAdapter(PixelCartPole(), seed=7),
+        episodes=2,
+        progress=lambda done, total, **values: calls.append((done, total, values["return"])),
+    )
+    env = PixelCartPole()
+    expected, seed = [], 7
+    for _ in range(2):
+        image, _ = env.reset(seed=seed)
+        seed, state, total, first, done = None, None, 0.0, True, False
+        while not done:
+            batch = {"image": image[None], "is_first": np.array([first])}
+            action, state = agent.policy(batch, state, training=False)
+            image, reward, terminated, truncated, _ = env.step(int(np.argmax(action[0])))
+            total, first, done = total + reward, False, terminated or truncated
+        expected.append(total)
+    assert results["returns"] == expected
+    assert results["mean_return"] == pytest.approx(np.mean(expected))
+    assert calls == [(1, 2, expected[0]), (2, 2, expected[1])]
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="6 actions but the environment has 2"):
+        evaluate("pong_world_model", "cartpole_pixels")
+    with pytest.raises(ValueError, match="episodes"):
+        evaluate("tiny_cartpole_pixels", "cartpole_pixels", episodes=0)

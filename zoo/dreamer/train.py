@@ -1,0 +1,118 @@
+"""DreamerV2's training recipe: an environment by name, a fresh agent, the loop, the outputs."""
+
+import os
+
+from keras_suite.zoo.dreamer.configs import get_config
+
+
+def train(
+    env="atari:pong",
+    out_dir="out/dreamer",
+    config="tiny",
+    steps=100_000,
+    prefill=None,
+    loop=None,
+    time_limit=27000,
+    render=False,
+    jit_compile=False,
+    seed=0,
+    video=True,
+    progress=None,
+):
+    """Trains a DreamerV2 agent on an environment named by `env`; resumes a run in `out_dir`.
+
+    Makes the environment (`keras_suite.zoo.dreamer.make_env`), a fresh agent with the
+    hyper-parameters of `config` (`keras_suite.zoo.dreamer.configs`), and runs the resumable
+    `Trainer` in `out_dir` until `steps` environment steps in total: `prefill` random steps, then
+    one gradient update every `train_every` steps. Then it writes the agent as a preset
+    (`out_dir/preset`), the loss curves (`out_dir/losses.png`) and, when updates ran and the
+    agent sees images, an open-loop video prediction (`out_dir/videos/final.gif` and `.png`).
+    Running it again on the same `out_dir` with a larger `steps` continues the run.
+
+    Args:
+        env: `"atari:<rom>"`, `"cartpole_pixels"` or a gymnasium id (see `make_env`).
+        out_dir: the run's folder (TensorBoard events, `metrics.jsonl`, replay, checkpoint).
+        config: `"atari"`, `"dmc"`, `"small"` or `"tiny"`.
+        steps: environment steps in total, counting those of a resumed run.
+        prefill: random steps before training (default: the config's).
+        loop: other `Trainer` settings overriding the config's (e.g. `{"train_every": 4}`).
+        time_limit: the Atari episode limit in agent steps.
+        render: train on the environment's rendering (gymnasium ids).
+        jit_compile: compile the update with XLA.
+        seed: seed of the agent, the environment and the loop.
+        video: write the open-loop video prediction at the end.
+        progress: optional `progress(done, total, **values)`, called after every environment
+            step (see `Trainer.run`).
+
+    Returns:
+        A dict: `env_steps` and `updates` (totals in `out_dir`), `new_env_steps` and
+        `new_updates` (this call), `episodes`, `prefill`, `prefill_done`, and the paths
+        `out_dir`, `preset`, `metrics`, `losses_plot` and `video` (`None` when not written).
+
+    Example:
+
+    ```python
+    results = train("cartpole_pixels", "runs/cartpole", config="tiny", steps=200, prefill=100)
+    results["env_steps"], results["updates"]
+    ```
+    """
+    from keras_suite.zoo.dreamer.dreamer_v2 import DreamerV2
+    from keras_suite.zoo.dreamer.loss_plot import plot_losses
+    from keras_suite.zoo.dreamer.make_env import make_env
+    from keras_suite.zoo.dreamer.trainer import Trainer
+
+    settings = get_config(config)["loop"]
+    if not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"`steps` must be a positive integer. Received: steps={steps!r}")
+    if prefill is not None and (not isinstance(prefill, int) or prefill < 0):
+        raise ValueError(f"`prefill` must be an integer >= 0. Received: prefill={prefill!r}")
+    unknown = sorted(set(loop or {}) - set(settings))
+    if unknown:
+        raise ValueError(
+            f"`loop` takes the keys {sorted(settings)}. Received: unknown keys {unknown}"
+        )
+    settings.update(loop or {})
+    if prefill is not None:
+        settings["prefill"] = prefill
+    environment = make_env(env, time_limit=time_limit, render=render, seed=seed)
+    agent = DreamerV2.from_hparams(
+        config,
+        environment.obs_shape,
+        environment.num_actions,
+        continuous_actions=environment.continuous,
+        seed=seed,
+    )
+    trainer = Trainer(agent, environment, out_dir, jit_compile=jit_compile, seed=seed, **settings)
+    start_steps, start_updates = trainer.step, trainer.updates
+    trainer.run(steps, progress=progress)
+    out_dir = trainer.logdir
+    preset = os.path.join(out_dir, "preset")
+    agent.save_to_preset(
+        preset,
+        metadata={
+            "description": f"DreamerV2 `{config}` config trained on {env}: {trainer.step} "
+            f"environment steps, {trainer.updates} updates.",
+            "env": env,
+        },
+    )
+    metrics = os.path.join(out_dir, "metrics.jsonl")
+    losses_plot = None
+    if os.path.isfile(metrics):
+        losses_plot = plot_losses(metrics, os.path.join(out_dir, "losses.png"))
+    gif = None
+    if video and trainer.updates and agent.world_model.image_keys:
+        gif, _ = trainer.write_video("final", length=min(50, trainer.replay.num_steps))
+    return {
+        "env_steps": trainer.step,
+        "updates": trainer.updates,
+        "new_env_steps": trainer.step - start_steps,
+        "new_updates": trainer.updates - start_updates,
+        "episodes": trainer.episodes,
+        "prefill": settings["prefill"],
+        "prefill_done": trainer.prefill_done,
+        "out_dir": out_dir,
+        "preset": preset,
+        "metrics": metrics if os.path.isfile(metrics) else None,
+        "losses_plot": losses_plot,
+        "video": gif,
+    }
