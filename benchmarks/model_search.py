@@ -21,9 +21,9 @@ numbers (`-`: not reached). The goal checked at the end: Model Search's median i
 of RandomSearch's, and its mean test accuracy is the best.
 
 Run: `.venv/bin/python benchmarks/model_search.py`, or `--quick` for a one-seed, one-dataset
-check. The run reported in `guides/model_search.md` used `--trials 12 --epochs 2`, all of digits'
-training data, and `--train-size 1600` without `bilstm_32` for mnist1d (one process per dataset,
-side by side on 2 heavily shared cores); its command lines and timings are stated there.
+check. The run reported in `guides/results.md` (Model Search) used `--trials 12 --epochs 2`, all
+of digits' training data, and `--train-size 1600` without `bilstm_32` for mnist1d (one process per
+dataset, side by side on 2 heavily shared cores); its command lines and timings are stated there.
 `--summarize FILE.json` prints the table again from a `--json` file.
 """
 
@@ -39,8 +39,8 @@ import keras_tuner
 import numpy as np
 
 from keras_suite import tuner as model_search
-from keras_suite.cli.search import load_dataset
 from keras_suite.tuner.block_registry import build_tower, resolve_blocks, transition
+from keras_suite.tuner.builtin_datasets import load_dataset
 
 METHODS = ("model_search", "random", "bayesian", "hyperband")
 LEARNING_RATES = [3e-4, 1e-3, 3e-3, 1e-2]

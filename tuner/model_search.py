@@ -103,6 +103,8 @@ class ModelSearch(keras_tuner.Tuner):
         self.block_specs = resolve_blocks(blocks)
         self._one_hot = False
         self._output_dim = 1
+        self._progress = None
+        self._trials_done = 0
         super().__init__(
             oracle=oracle,
             hypermodel=None,
@@ -122,7 +124,7 @@ class ModelSearch(keras_tuner.Tuner):
             return "custom"
         return "classification" if self.num_classes is not None else "regression"
 
-    def search(self, x=None, y=None, validation_data=None, **fit_kwargs):
+    def search(self, x=None, y=None, validation_data=None, progress=None, **fit_kwargs):
         """Runs the search: `x`, `y`, `validation_data` and other arguments as for `fit`.
 
         Args:
@@ -131,6 +133,10 @@ class ModelSearch(keras_tuner.Tuner):
             y: the training targets (with array inputs).
             validation_data: `(x_val, y_val)` or a `tf.data.Dataset`; needed by `val_*`
                 objectives.
+            progress: optional `progress(done, total, **values)` callable, called after each
+                trial this tuner runs with the number of trials ended (those of a resumed run
+                included; in chief/worker mode, this worker's), the oracle's `max_trials`, and
+                as `values` the trial's `score` (when it has one) and the `best` score so far.
             **fit_kwargs: `epochs`, `batch_size`, `callbacks`, `verbose`, ... passed to `fit`.
         """
         input_shape = self._check_data(x, y, "x", "y")
@@ -154,7 +160,26 @@ class ModelSearch(keras_tuner.Tuner):
         if isinstance(self.oracle, ModelSearchOracle):
             self.oracle.set_block_space(self.block_specs, len(input_shape) + 1)
         self._input_shape = input_shape
-        return super().search(x, y, validation_data=validation_data, **fit_kwargs)
+        self._progress = progress
+        self._trials_done = len(getattr(self.oracle, "end_order", ()))
+        try:
+            return super().search(x, y, validation_data=validation_data, **fit_kwargs)
+        finally:
+            self._progress = None
+
+    def on_trial_end(self, trial):
+        super().on_trial_end(trial)
+        self._trials_done += 1
+        if self._progress is None:
+            return
+        values = {}
+        score = self.oracle.get_trial(trial.trial_id).score
+        if score is not None:
+            values["score"] = float(score)
+        best = self.oracle.get_best_trials(1)
+        if best and best[0].score is not None:
+            values["best"] = float(best[0].score)
+        self._progress(self._trials_done, getattr(self.oracle, "max_trials", None), **values)
 
     def build_model(self, values, input_shape, name="model"):
         """Builds (untrained) the single model of a search or distillation trial's `values`."""

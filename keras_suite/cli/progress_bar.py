@@ -2,6 +2,9 @@
 
 import sys
 
+#: Without a terminal, a plain line is written every this many parts of the total.
+PLAIN_LINES = 20
+
 
 class ProgressBar:
     """A Keras `Progbar` behind the recipes' `progress(done, total, **values)` callback.
@@ -9,18 +12,19 @@ class ProgressBar:
     Every long recipe in keras-suite (training, evaluation, collection, search) takes an optional
     `progress` callable and calls it as `progress(done, total, **values)` after each unit of work
     (a step, an episode, an epoch, a trial), `values` holding the latest scalars to show. This
-    class draws those calls as one Keras progress bar on standard error, so that standard output
-    keeps only the results.
+    class draws those calls on standard error, so that standard output keeps only the results:
+    as one Keras progress bar on a terminal, and as a plain line every twentieth of the total
+    (and at the end) in a log file.
 
     Args:
-        unit: the name of one unit of work, shown before the bar (`"step"`, `"episode"`).
+        unit: the name of one unit of work (`"step"`, `"episode"`).
 
     Example:
 
     ```python
     bar = ProgressBar("episode")
     for episode in range(10):
-        bar(episode + 1, 10, reward=1.0)
+        bar(episode + 1, 10, reward=1.0, solved=episode + 1)
     ```
     """
 
@@ -28,21 +32,40 @@ class ProgressBar:
         self.unit = unit
         self._bar = None
         self._total = None
+        self._last_line = 0
 
     def __call__(self, done, total, **values):
-        if self._bar is None or total != self._total:
-            from keras.utils import Progbar
-
-            print(f"{self.unit}s:", file=sys.stderr, flush=True)
-            self._bar = Progbar(total, stateful_metrics=list(values) or None, unit_name=self.unit)
-            self._total = total
-            if values:
-                self._bar.stateful_metrics.update(values)
+        if sys.stderr.isatty():
+            self._update_bar(done, total, values)
         else:
-            self._bar.stateful_metrics.update(values)
+            self._write_line(done, total, values)
+
+    def _update_bar(self, done, total, values):
+        from keras.utils import Progbar
+
         stdout = sys.stdout
         sys.stdout = sys.stderr  # Progbar writes to standard output.
         try:
-            self._bar.update(done, values=[(name, float(v)) for name, v in values.items()])
+            if self._bar is None or total != self._total:
+                self._bar = Progbar(total, stateful_metrics=list(values), unit_name=self.unit)
+                self._total = total
+            self._bar.stateful_metrics.update(values)
+            self._bar.update(done, values=list(values.items()))
         finally:
             sys.stdout = stdout
+
+    def _write_line(self, done, total, values):
+        if total != self._total:
+            self._total, self._last_line = total, 0
+        every = max(1, total // PLAIN_LINES)
+        if done < total and done - self._last_line < every:
+            return
+        self._last_line = done
+        shown = "".join(f" - {name}: {_format(value)}" for name, value in values.items())
+        print(f"{self.unit} {done}/{total}{shown}", file=sys.stderr, flush=True)
+
+
+def _format(value):
+    if isinstance(value, int) or float(value).is_integer():
+        return str(int(value))
+    return f"{float(value):.4g}"

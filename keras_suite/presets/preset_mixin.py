@@ -50,20 +50,41 @@ class PresetMixin:
 
     @_ClassProperty
     def presets(cls):
-        """Built-in presets of this class (or a subclass): a dict from name to its metadata."""
-        if cls.preset_dir is None or not os.path.isdir(cls.preset_dir):
-            return {}
-        presets = {}
-        for name in sorted(os.listdir(cls.preset_dir)):
-            folder = os.path.join(cls.preset_dir, name)
-            if not os.path.isfile(os.path.join(folder, CONFIG_FILE)):
-                continue
-            config = _read_json(os.path.join(folder, CONFIG_FILE))
-            saved_class = keras.saving.get_registered_object(config.get("registered_name"))
-            if isinstance(saved_class, type) and not issubclass(saved_class, cls):
-                continue  # A parent class's preset, which `cls.from_preset` would refuse.
-            presets[name] = _read_json(os.path.join(folder, METADATA_FILE), default={})
-        return presets
+        """Built-in presets of this class (or a subclass): a dict from name to description.
+
+        The description is the one line of the `"description"` key of the preset's
+        `metadata.json` (an empty string when it has none); `preset_metadata(name)` returns the
+        whole metadata.
+        """
+        return {
+            name: str(
+                _read_json(os.path.join(folder, METADATA_FILE), default={}).get("description", "")
+            )
+            for name, folder in cls._builtin_preset_folders().items()
+        }
+
+    @classmethod
+    def preset_metadata(cls, preset):
+        """The metadata of a built-in preset or of a local preset folder.
+
+        Args:
+            preset: a name in `cls.presets`, or the path of a folder written by
+                `save_to_preset`.
+
+        Returns:
+            The dict of the preset's `metadata.json` (empty when it has none): versions,
+            `parameter_count`, `description`, and what its writer recorded (training data,
+            metrics).
+
+        Example:
+
+        ```python
+        for name in TransporterNet.presets:
+            print(name, TransporterNet.preset_metadata(name).get("parameter_count"))
+        ```
+        """
+        folder = cls._resolve_preset(preset)
+        return _read_json(os.path.join(folder, METADATA_FILE), default={})
 
     @classmethod
     def from_preset(cls, preset, load_weights=True, **kwargs):
@@ -146,11 +167,28 @@ class PresetMixin:
         _write_json(folder / METADATA_FILE, full_metadata)
 
     @classmethod
+    def _builtin_preset_folders(cls):
+        """Name to folder of each built-in preset that `cls.from_preset` accepts."""
+        if cls.preset_dir is None or not os.path.isdir(cls.preset_dir):
+            return {}
+        folders = {}
+        for name in sorted(os.listdir(cls.preset_dir)):
+            folder = os.path.join(cls.preset_dir, name)
+            if not os.path.isfile(os.path.join(folder, CONFIG_FILE)):
+                continue
+            config = _read_json(os.path.join(folder, CONFIG_FILE))
+            saved_class = keras.saving.get_registered_object(config.get("registered_name"))
+            if isinstance(saved_class, type) and not issubclass(saved_class, cls):
+                continue  # A parent class's preset, which `cls.from_preset` would refuse.
+            folders[name] = folder
+        return folders
+
+    @classmethod
     def _resolve_preset(cls, preset):
-        builtin = cls.presets
+        builtin = cls._builtin_preset_folders()
         if isinstance(preset, str | os.PathLike):
             if str(preset) in builtin:
-                return os.path.join(cls.preset_dir, str(preset))
+                return builtin[str(preset)]
             if os.path.isfile(os.path.join(preset, CONFIG_FILE)):
                 return os.fspath(preset)
         known = ", ".join(sorted(builtin)) or "none"

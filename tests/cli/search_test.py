@@ -1,11 +1,13 @@
-import json
+import os
+import subprocess
+import sys
 
-import keras
-import numpy as np
 import pytest
 
 from keras_suite.cli import main as cli
 from keras_suite.cli import search
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def test_search_sub_command_parses_its_options():
@@ -13,42 +15,79 @@ def test_search_sub_command_parses_its_options():
         ["search", "--dataset", "mnist1d", "--max-trials", "4", "--epochs", "2", "--out", "o"]
     )
     assert (args.dataset, args.max_trials, args.epochs, args.out) == ("mnist1d", 4, 2, "o")
+    assert (args.batch_size, args.seed, args.ensemble_method) == (64, 1, "average")
     assert args.func is search.run
-    with pytest.raises(SystemExit):
-        cli.build_parser().parse_args(["search", "--dataset", "cifar"])
 
 
-@pytest.mark.parametrize("name, shape", [("digits", (8, 8, 1)), ("mnist1d", (40, 1))])
-def test_built_in_datasets_are_split_without_overlap(name, shape):
-    data = search.load_dataset(name)
-    assert data["x_train"].shape[1:] == shape
-    sizes = [len(data[k]) for k in ("x_train", "x_val", "x_test")]
-    assert [len(data[k]) for k in ("y_train", "y_val", "y_test")] == sizes
-    total = {"digits": 1797, "mnist1d": 4000}[name]
-    assert sum(sizes) == total
-    assert sizes[1] == (total - sizes[2]) // 5
-    train = {row.tobytes() for row in data["x_train"]}
-    assert not any(row.tobytes() in train for row in data["x_val"])
-    assert set(np.unique(data["y_train"])) == set(range(10))
-    with pytest.raises(ValueError, match="name='cifar'"):
-        search.load_dataset("cifar")
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--dataset", "cifar"], "invalid choice: 'cifar'"),
+        (["--max-trials", "0"], "--max-trials: must be an integer >= 1. Received: 0"),
+        (["--epochs", "two"], "--epochs: must be an integer >= 1. Received: two"),
+        (["--batch-size", "-1"], "--batch-size: must be an integer >= 1. Received: -1"),
+        (["--ensemble-method", "max"], "invalid choice: 'max'"),
+    ],
+)
+def test_bad_values_are_refused_by_the_parser(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.build_parser().parse_args(["search", *argv])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_choices_match_the_library():
+    from keras_suite.tuner.builtin_datasets import DATASETS
+    from keras_suite.tuner.ensemble import ENSEMBLE_METHODS
+
+    assert search.DATASETS == DATASETS
+    assert search.ENSEMBLE_METHODS == ENSEMBLE_METHODS
 
 
 @pytest.mark.slow
-def test_search_writes_table_plots_results_and_best_model(tmp_path, capsys):
-    summary = search.search(str(tmp_path), dataset="digits", max_trials=3, epochs=1, seed=2)
-    out = capsys.readouterr().out
-    assert "val_accuracy" in out and "best trial" in out
-    for key in ("objective_png", "lineage_png"):
-        with open(summary["paths"][key], "rb") as f:
-            assert f.read(8) == b"\x89PNG\r\n\x1a\n"
-    with open(summary["paths"]["results_json"]) as f:
-        results = json.load(f)
-    assert len(results["trials"]) == 3
-    data = search.load_dataset("digits")
-    model = keras.saving.load_model(summary["paths"]["best_model"])
-    accuracy = np.mean(np.argmax(model.predict(data["x_test"], verbose=0), 1) == data["y_test"])
-    assert abs(accuracy - results["test_accuracy"]) < 1e-6
-    assert results["num_params"] == model.count_params()
-    with pytest.raises(ValueError, match="max_trials=0"):
-        search.search(str(tmp_path), max_trials=0)
+def test_search_command_prints_results_and_paths_quietly(tmp_path):
+    out_dir = tmp_path / "search"
+    result = subprocess.run(
+        [sys.executable, "-m", "keras_suite.cli.main", "search", "--max-trials", "2"]
+        + ["--epochs", "1", "--out", str(out_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Model Search on digits: 2 trials x 1 epochs in ")
+    assert lines[1].split()[:4] == ["trial", "type", "status", "val_accuracy"]
+    assert any(line.startswith("best trial ") and "test_accuracy" in line for line in lines)
+    for name, file in [
+        ("objective_png", "objective.png"),
+        ("lineage_png", "lineage.png"),
+        ("best_model", "best.keras"),
+        ("results_json", "results.json"),
+    ]:
+        assert f"{name}: {out_dir / file}" in lines
+        assert (out_dir / file).is_file()
+    # Standard error holds the progress bar over trials, and nothing from TensorFlow.
+    assert result.stderr.startswith("trials:\n")
+    assert "2/2" in result.stderr
+    for noise in ("oneDNN", "cpu_feature_guard", "absl::InitializeLog", "E0000", "Warning"):
+        assert noise not in result.stderr
+
+
+def test_a_bad_output_folder_is_one_line_and_status_2(tmp_path):
+    path = tmp_path / "file"
+    path.write_text("")
+    result = subprocess.run(
+        [sys.executable, "-m", "keras_suite.cli.main", "search", "--out", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"keras-suite: error: `out_dir` must be a folder (or not exist yet), not a file. "
+        f"Received: {path}\n"
+    )
+    assert result.stdout == ""

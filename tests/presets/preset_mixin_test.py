@@ -91,13 +91,28 @@ class PresetMixinTest(TestCase):
 
     def test_builtin_presets_resolve_by_name_and_list(self):
         builtin = self.get_temp_dir()
-        _tiny_net().save_to_preset(os.path.join(builtin, "tiny_digits"), {"training_data": "x"})
+        _tiny_net().save_to_preset(
+            os.path.join(builtin, "tiny_digits"),
+            {"training_data": "x", "description": "A tiny net on digits."},
+        )
+        _tiny_net().save_to_preset(os.path.join(builtin, "undescribed"), {"metrics": [1, 2]})
         os.makedirs(os.path.join(builtin, "not_a_preset"))
 
         with mock.patch.object(TinyNet, "preset_dir", builtin):
-            self.assertEqual(list(TinyNet.presets), ["tiny_digits"])
-            self.assertEqual(TinyNet.presets["tiny_digits"]["training_data"], "x")
+            self.assertEqual(
+                TinyNet.presets, {"tiny_digits": "A tiny net on digits.", "undescribed": ""}
+            )
+            metadata = TinyNet.preset_metadata("tiny_digits")
+            self.assertEqual(metadata["training_data"], "x")
+            self.assertEqual(metadata["parameter_count"], 26)
             self.assertIsInstance(TinyNet.from_preset("tiny_digits"), TinyNet)
+
+    def test_metadata_of_a_local_folder_and_of_an_unknown_preset(self):
+        path = os.path.join(self.get_temp_dir(), "tiny")
+        _tiny_net().save_to_preset(path, {"description": "local"})
+        self.assertEqual(TinyNet.preset_metadata(path)["description"], "local")
+        with self.assertRaisesRegex(ValueError, "Received: preset='nope'"):
+            TinyNet.preset_metadata("nope")
 
     def test_unknown_preset_lists_the_known_ones(self):
         builtin = self.get_temp_dir()

@@ -61,8 +61,15 @@ class ModelSearchTest(TestCase):
             ensemble_every=3,
             distillation_every=4,
         )
+        cls.progress_calls = []
         cls.tuner.search(
-            cls.x, cls.y, validation_data=(cls.x_val, cls.y_val), epochs=1, batch_size=16, verbose=0
+            cls.x,
+            cls.y,
+            validation_data=(cls.x_val, cls.y_val),
+            epochs=1,
+            batch_size=16,
+            verbose=0,
+            progress=lambda done, total, **values: cls.progress_calls.append((done, total, values)),
         )
         cls.trials = cls.tuner.oracle.trials
 
@@ -76,6 +83,14 @@ class ModelSearchTest(TestCase):
         self.assertEqual(types, ["search", "search", "ensemble", "distillation", "search"])
         for trial in self.trials.values():
             self.assertEqual(trial.status, "COMPLETED", trial.message)
+
+    def test_progress_reports_each_trial_its_score_and_the_best_so_far(self):
+        scores = [self.trials[i].score for i in sorted(self.trials, key=int)]
+        expected = [
+            (done, 5, {"score": scores[done - 1], "best": max(scores[:done])})
+            for done in range(1, 6)
+        ]
+        self.assertEqual(self.progress_calls, expected)
 
     def test_ensemble_averages_its_members_exactly(self):
         values = self.trials["2"].hyperparameters.values
