@@ -6,6 +6,10 @@ CLASS_NAMES = ("floor", "wall", "box", "cylinder", "l_shape")
 OBJECT_CLASSES = (2, 3, 4)
 FLOOR, WALL, BOX, CYLINDER, L_SHAPE = range(5)
 WALL_HEIGHT = 1.6
+#: Seeds of the held-out (test) scenes: 1000000, 1000001, ...; training seeds stay below.
+TEST_SEED_OFFSET = 1_000_000
+#: Seeds of the validation scenes: 500000, 500001, ...
+VALIDATION_SEED_OFFSET = 500_000
 
 
 def _rotation(yaw):
@@ -148,4 +152,31 @@ def generate_scene(seed, num_points=20000, max_objects=6, room_size=(4.0, 6.0)):
         "box_sizes": np.array([b[1] for b in boxes], "float32").reshape(-1, 3),
         "box_rotations": np.array([b[2] for b in boxes], "float32"),
         "box_classes": np.array([b[3] for b in boxes], "int32"),
+    }
+
+
+def scene_example(seed, scene):
+    """One scene as an example of the `synthetic_scenes` TFDS builder (the same keys).
+
+    Args:
+        seed: int, the scene's seed (its `scene_id`).
+        scene: a dict from `generate_scene` (or `augment_scene`).
+
+    Returns:
+        A dict: `scene_id`, `points`, `colors`, `semantic_labels`, `instance_labels` and
+        `objects` (`center`, `size`, `rotation`, `label`: the oriented boxes, in the order of
+        the instance labels 1, 2, ...).
+    """
+    return {
+        "scene_id": seed,
+        "points": scene["points"],
+        "colors": scene["colors"],
+        "semantic_labels": scene["semantic_labels"],
+        "instance_labels": scene["instance_labels"],
+        "objects": {
+            "center": scene["box_centers"],
+            "size": scene["box_sizes"],
+            "rotation": scene["box_rotations"],
+            "label": scene["box_classes"],
+        },
     }

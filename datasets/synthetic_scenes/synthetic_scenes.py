@@ -6,9 +6,12 @@ import numpy as np
 import tensorflow_datasets as tfds
 from etils import epath
 
-from keras_suite.datasets.synthetic_scenes.scene_generator import CLASS_NAMES, generate_scene
-
-TEST_SEED_OFFSET = 1_000_000
+from keras_suite.datasets.synthetic_scenes.scene_generator import (
+    CLASS_NAMES,
+    TEST_SEED_OFFSET,
+    generate_scene,
+    scene_example,
+)
 
 
 @dataclasses.dataclass
@@ -93,19 +96,4 @@ class SyntheticScenes(tfds.core.GeneratorBasedBuilder):
         for index in range(count):
             seed = seed_offset + index
             scene = generate_scene(seed, config.num_points, config.max_objects)
-            yield (
-                seed,
-                {
-                    "scene_id": seed,
-                    "points": scene["points"],
-                    "colors": scene["colors"],
-                    "semantic_labels": scene["semantic_labels"],
-                    "instance_labels": scene["instance_labels"],
-                    "objects": {
-                        "center": scene["box_centers"],
-                        "size": scene["box_sizes"],
-                        "rotation": scene["box_rotations"],
-                        "label": scene["box_classes"],
-                    },
-                },
-            )
+            yield seed, scene_example(seed, scene)

@@ -14,7 +14,8 @@ class ProgressBar:
     (a step, an episode, an epoch, a trial), `values` holding the latest scalars to show. This
     class draws those calls on standard error, so that standard output keeps only the results:
     as one Keras progress bar on a terminal, and as a plain line every twentieth of the total
-    (and at the end) in a log file.
+    (and at the end) in a log file. `total` may be `None` when unknown; a call whose `done` is
+    below the last one's starts a new bar.
 
     Args:
         unit: the name of one unit of work (`"step"`, `"episode"`).
@@ -32,37 +33,41 @@ class ProgressBar:
         self.unit = unit
         self._bar = None
         self._total = None
+        self._done = None
         self._last_line = 0
 
     def __call__(self, done, total, **values):
+        restart = self._done is None or total != self._total or done < self._done
+        self._done, self._total = done, total
         if sys.stderr.isatty():
-            self._update_bar(done, total, values)
+            self._update_bar(done, total, values, restart)
         else:
-            self._write_line(done, total, values)
+            self._write_line(done, total, values, restart)
 
-    def _update_bar(self, done, total, values):
+    def _update_bar(self, done, total, values, restart):
         from keras.utils import Progbar
 
         stdout = sys.stdout
         sys.stdout = sys.stderr  # Progbar writes to standard output.
         try:
-            if self._bar is None or total != self._total:
+            if restart:
                 self._bar = Progbar(total, stateful_metrics=list(values), unit_name=self.unit)
-                self._total = total
             self._bar.stateful_metrics.update(values)
             self._bar.update(done, values=list(values.items()))
         finally:
             sys.stdout = stdout
 
-    def _write_line(self, done, total, values):
-        if total != self._total:
-            self._total, self._last_line = total, 0
-        every = max(1, total // PLAIN_LINES)
-        if done < total and done - self._last_line < every:
+    def _write_line(self, done, total, values, restart):
+        if restart:
+            self._last_line = 0
+        # An unknown total (`None`) gets a line per unit.
+        every = 1 if total is None else max(1, total // PLAIN_LINES)
+        if done != total and done - self._last_line < every:
             return
         self._last_line = done
         shown = "".join(f" - {name}: {_format(value)}" for name, value in values.items())
-        print(f"{self.unit} {done}/{total}{shown}", file=sys.stderr, flush=True)
+        of_total = "" if total is None else f"/{total}"
+        print(f"{self.unit} {done}{of_total}{shown}", file=sys.stderr, flush=True)
 
 
 def _format(value):

@@ -24,3 +24,19 @@ def test_a_short_job_gets_a_line_per_unit_and_a_new_total_starts_again(capsys):
         "step 3/3",
         "step 1/2 - loss: 0.1235",
     ]
+
+
+def test_an_unknown_total_gets_a_line_per_unit_and_a_smaller_done_starts_again(capsys):
+    bar = ProgressBar("batch")
+    bar(1, None, loss=2.0)
+    bar(2, None)
+    for done in range(1, 3):
+        bar(done, 2)
+    bar(1, 2)
+    assert capsys.readouterr().err.splitlines() == [
+        "batch 1 - loss: 2",
+        "batch 2",
+        "batch 1/2",
+        "batch 2/2",
+        "batch 1/2",
+    ]

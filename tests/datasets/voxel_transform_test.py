@@ -1,6 +1,7 @@
 """Tests of the voxel transform against a brute-force NumPy voxelization of the same points."""
 
 import collections
+import os
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ import tensorflow as tf
 from keras_suite.datasets.voxel_transform import (
     SCANNET20_CLASS_IDS,
     SCANNET_IGNORE_LABELS,
+    check_manual_dir,
     voxel_transform,
 )
 
@@ -187,13 +189,52 @@ def test_bad_arguments():
 def test_semantic_output_format_is_fit_ready():
     example = scene(seed=2)
     full_inputs, targets = voxel_transform("scannet", voxel_size=VOXEL, max_voxels=200)(example)
-    inputs, labels, weights = voxel_transform(
+    inputs, labels = voxel_transform(
         "scannet", voxel_size=VOXEL, max_voxels=200, output_format="semantic"
     )(example)
     assert sorted(inputs) == ["num_valid_voxels", "voxel_features", "voxel_xyz_indices"]
     for key in inputs:
         np.testing.assert_array_equal(inputs[key], full_inputs[key])
-    np.testing.assert_array_equal(labels, targets["voxel_semantic_labels"])
-    np.testing.assert_array_equal(weights, targets["voxel_loss_weights"])
+    expected = np.where(targets["voxel_loss_weights"] > 0, targets["voxel_semantic_labels"], -1)
+    np.testing.assert_array_equal(labels, expected)
     with pytest.raises(ValueError, match="Received: output_format='boxes'"):
         voxel_transform("scannet", voxel_size=VOXEL, max_voxels=10, output_format="boxes")
+
+
+def test_synthetic_scenes_point_geometry_matches_a_numpy_reference():
+    from keras_suite.datasets.synthetic_scenes import generate_scene
+
+    scene = generate_scene(0, num_points=800)
+    keys = ("points", "colors", "semantic_labels", "instance_labels")
+    transform = voxel_transform("synthetic_scenes", 0.3, 300, point_geometry=True)
+    inputs, _ = transform({k: tf.constant(scene[k]) for k in keys})
+    features = inputs["voxel_features"].numpy()
+    cells = np.floor(scene["points"] / 0.3).astype(int)
+    origin = inputs["voxel_origin"].numpy()
+    for row in range(0, int(inputs["num_valid_voxels"]), 17):
+        index = inputs["voxel_xyz_indices"][row].numpy()
+        centre = origin + (index + 0.5) * 0.3
+        inside = np.all(cells == np.floor((centre) / 0.3).astype(int), axis=1)
+        points = scene["points"][inside].astype("float64")
+        np.testing.assert_allclose(features[row, :3], scene["colors"][inside].mean(0), atol=1e-5)
+        np.testing.assert_allclose(features[row, 3], points[:, 2].mean(), atol=1e-5)
+        offsets = (points - centre) / 0.3
+        np.testing.assert_allclose(features[row, 4:7], offsets.mean(0), atol=1e-4)
+        covariance = np.cov(offsets.T, bias=True) * 12
+        expected = [covariance[a, b] for a, b in ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2))]
+        np.testing.assert_allclose(features[row, 7:], expected, atol=1e-3)
+
+
+@pytest.mark.parametrize("dataset, entry", [("scannet", "scans"), ("rio", "3RScan.json")])
+def test_manual_dir_check_names_the_flag_and_the_value(tmp_path, dataset, entry):
+    for manual_dir in (None, str(tmp_path / "nonexistent"), str(tmp_path)):
+        with pytest.raises(FileNotFoundError) as error:
+            check_manual_dir(dataset, manual_dir)
+        message = str(error.value)
+        assert "\n" not in message and message.startswith("`--manual-dir` must be an existing")
+        assert message.endswith(f"Received: {manual_dir}")
+    (tmp_path / entry).mkdir()
+    check_manual_dir(dataset, str(tmp_path))
+    assert os.listdir(tmp_path) == [entry]
+    with pytest.raises(ValueError, match="`dataset` must be one of .*Received: 'kitti'"):
+        check_manual_dir("kitti", str(tmp_path))
