@@ -9,7 +9,15 @@ DOWNSAMPLINGS = (1, 2, 4, 8)
 
 
 class _Bottleneck(keras.layers.Layer):
-    """1x1 -> 3x3 -> 1x1 convolutions with a residual shortcut (a projection when asked)."""
+    """1x1 -> 3x3 -> 1x1 convolutions with a residual shortcut (a projection when asked).
+
+    With `strides` above 1 the block reads every `strides`-th pixel of its input, as a strided
+    1x1 convolution does, by slicing the input before stride-1 convolutions: TensorFlow 2.21's
+    oneDNN CPU kernels `Conv2DBackpropInput` and `Conv2DBackpropFilter` of a 1x1 convolution
+    with stride 2 or 4 and fewer than 16 input channels write outside their buffers ("corrupted
+    size vs. prev_size", then a segmentation fault or abort during `fit`). The slice computes the
+    same numbers with the same weights.
+    """
 
     def __init__(self, filters, output_filters, strides, project, activation, **kwargs):
         super().__init__(**kwargs)
@@ -18,11 +26,11 @@ class _Bottleneck(keras.layers.Layer):
         self.strides = strides
         self.project = project
         self.activation = activation
-        self.conv1 = keras.layers.Conv2D(filters, 1, strides=strides, dtype=self.dtype_policy)
+        self.conv1 = keras.layers.Conv2D(filters, 1, dtype=self.dtype_policy)
         self.conv2 = keras.layers.Conv2D(filters, 3, padding="same", dtype=self.dtype_policy)
         self.conv3 = keras.layers.Conv2D(output_filters, 1, dtype=self.dtype_policy)
         self.shortcut = (
-            keras.layers.Conv2D(output_filters, 1, strides=strides, dtype=self.dtype_policy)
+            keras.layers.Conv2D(output_filters, 1, dtype=self.dtype_policy)
             if project
             else None
         )
@@ -36,6 +44,8 @@ class _Bottleneck(keras.layers.Layer):
             self.shortcut.build(input_shape)
 
     def call(self, x):
+        if self.strides > 1:
+            x = x[:, :: self.strides, :: self.strides, :]
         y = ops.relu(self.conv1(x))
         y = ops.relu(self.conv2(y))
         y = self.conv3(y)

@@ -1,6 +1,10 @@
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_suite.layers import TransporterResNet
 from keras_suite.testing import TestCase
@@ -8,9 +12,9 @@ from keras_suite.testing import TestCase
 SMALL = (4, 4, 8, 8, 8, 4, 4, 4)
 
 
-def _reference(net, x, strides=(1, 2, 2, 2, 1, 1, 1, 1), upsample_after=(4, 5, 6)):
-    """The ResNet43_8s wiring rebuilt from plain Keras ops and the layer's own weights."""
-    weights = iter(net.get_weights())
+def _reference(weights, x, strides=(1, 2, 2, 2, 1, 1, 1, 1), upsample_after=(4, 5, 6)):
+    """The ResNet43_8s wiring, with strided convolutions, from plain Keras ops and `weights`."""
+    weights = iter(weights)
 
     def conv(t, strides=1):
         kernel, bias = next(weights), next(weights)
@@ -48,13 +52,13 @@ class TransporterResNetTest(TestCase):
     def test_matches_the_reference_wiring(self):
         net = TransporterResNet(2, SMALL)
         x = np.random.default_rng(1).normal(size=(2, 16, 24, 4)).astype("float32")
-        self.assertAllClose(net(x), _reference(net, x), atol=1e-5, rtol=1e-5)
+        self.assertAllClose(net(x), _reference(net.get_weights(), x), atol=1e-5, rtol=1e-5)
 
     def test_downsampling_four_halves_twice_and_upsamples_after_stages_six_and_seven(self):
         net = TransporterResNet(2, SMALL, downsampling=4)
         x = np.random.default_rng(3).normal(size=(2, 12, 20, 4)).astype("float32")
         output = net(x)
-        reference = _reference(net, x, (1, 2, 2, 1, 1, 1, 1, 1), (5, 6))
+        reference = _reference(net.get_weights(), x, (1, 2, 2, 1, 1, 1, 1, 1), (5, 6))
         self.assertAllClose(output, reference, atol=1e-5, rtol=1e-5)
         # The same weights as the default network: only the strides and upsamplings move.
         default = TransporterResNet(2, SMALL)
@@ -62,6 +66,43 @@ class TransporterResNetTest(TestCase):
         self.assertEqual(net.count_params(), default.count_params())
         restored = TransporterResNet.from_config(net.get_config())
         self.assertEqual(restored.downsampling, 4)
+
+    def test_gradients_with_four_channel_stages_match_the_reference_in_a_subprocess(self):
+        # Gradients through strided 1x1 convolutions of fewer than 16 channels crashed Python
+        # natively (TensorFlow's oneDNN backprop kernels), so they run in a child process.
+        path = self.get_temp_dir() + "/gradients.npz"
+        code = f"""
+import numpy as np
+import tensorflow as tf
+from keras_suite.layers import TransporterResNet
+
+rng = np.random.default_rng(4)
+net = TransporterResNet(2, (4,) * 8)
+x = tf.constant(rng.normal(size=(1, 80, 40, 4)).astype("float32"))
+weights = tf.constant(rng.normal(size=(1, 80, 40, 2)).astype("float32"))
+net.build(x.shape)
+for _ in range(5):
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = tf.reduce_sum(net(x) * weights)
+    grads = tape.gradient(loss, [x] + net.trainable_weights)
+np.savez({path!r}, x, weights, *net.get_weights(), *grads)
+"""
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
+        )
+        self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+        arrays = np.load(path)
+        arrays = [arrays[f"arr_{i}"].astype("float64") for i in range(len(arrays.files))]
+        count = (len(arrays) - 2) // 2
+        x, weights = tf.Variable(arrays[0]), arrays[1]
+        variables = [tf.Variable(w) for w in arrays[2 : 2 + count]]
+        # Float64 convolutions run on TensorFlow's own (Eigen) kernels, not oneDNN's.
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(_reference(variables, x) * weights)
+        expected = tape.gradient(loss, [x] + variables)
+        for grad, reference in zip(arrays[2 + count :], expected):
+            self.assertAllClose(grad, reference, atol=1e-3, rtol=1e-3)
 
     def test_odd_sizes_are_padded_to_a_multiple_of_eight_and_cropped_back(self):
         net = TransporterResNet(2, SMALL)

@@ -1,5 +1,6 @@
 import json
 import os
+import subprocess
 import sys
 
 import keras
@@ -258,6 +259,32 @@ class TransporterNetTest(TestCase):
         self.assertAllClose(
             loaded.compute_loss(x, y, loaded(x)), model.compute_loss(x, y, model(x)), atol=1e-5
         )
+
+    @pytest.mark.slow
+    def test_fit_with_four_channel_stages_on_80_by_40_maps_runs_to_the_end(self):
+        # This configuration's strided 1x1 convolutions once corrupted the heap in TensorFlow's
+        # oneDNN backprop kernels and killed Python; a child process turns a crash into a failure.
+        code = f"""
+import sys
+import numpy as np
+sys.path.insert(0, {os.path.dirname(__file__)!r})
+from synthetic_scenes import synthetic_scenes
+from keras_suite.zoo import TransporterNet
+from keras_suite.zoo.transporter.training_data import training_dataset
+
+images, picks, places, bins = synthetic_scenes(2, shape=(80, 40))
+model = TransporterNet(crop_size=8, num_rotations=36, attention_filters=(4,) * 8,
+                       transport_filters=(4,) * 8, downsampling=8)
+model.compile()
+dataset = training_dataset(images, picks, places, bins)
+history = model.fit(dataset, steps_per_epoch=3, epochs=1, verbose=0)
+print(len(history.history["loss"]), np.isfinite(history.history["loss"]).all())
+"""
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=600
+        )
+        self.assertEqual(result.returncode, 0, result.stderr[-2000:])
+        self.assertEqual(result.stdout.split(), ["1", "True"])
 
     def test_compile_builds_the_model_and_the_optimizer_eagerly(self):
         model = _model()
