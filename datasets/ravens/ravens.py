@@ -63,7 +63,7 @@ class Ravens(tfds.core.GeneratorBasedBuilder):
     ```python
     import tensorflow_datasets as tfds
 
-    import keras_suite.datasets  # after tfds: registers the builder
+    from keras_suite.datasets import Ravens  # registers the `ravens` builder
 
     ds = tfds.load(
         "ravens/block-insertion", split="train",

@@ -57,8 +57,9 @@ class Rio(tfds.core.GeneratorBasedBuilder):
     Example:
 
     ```python
-    import keras_suite.datasets  # registers the builder
     import tensorflow_datasets as tfds
+
+    from keras_suite.datasets import Rio  # registers the `rio` builder
 
     ds = tfds.load(
         "rio", split="validation",

@@ -62,8 +62,9 @@ class Scannet(tfds.core.GeneratorBasedBuilder):
     Example:
 
     ```python
-    import keras_suite.datasets  # registers the builder
     import tensorflow_datasets as tfds
+
+    from keras_suite.datasets import Scannet  # registers the `scannet` builder
 
     ds = tfds.load(
         "scannet", split="train",

@@ -78,8 +78,9 @@ class WaymoOpenLidar(tfds.core.GeneratorBasedBuilder):
     Example:
 
     ```python
-    import keras_suite.datasets  # registers the builder
     import tensorflow_datasets as tfds
+
+    from keras_suite.datasets import WaymoOpenLidar  # registers the `waymo_open_lidar` builder
 
     ds = tfds.load(
         "waymo_open_lidar", split="validation",
