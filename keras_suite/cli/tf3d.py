@@ -159,17 +159,17 @@ def run(args):
     if args.task == "semantic":
         run = semantic_recipes.train_and_evaluate_synthetic(
             args.epochs,
-            args.train_scenes or 48,
-            args.test_scenes,
-            args.preset,
-            args.fresh_scenes,
-            args.deep_backbone,
-            args.point_geometry,
-            args.learning_rate,
-            args.validate_every,
-            args.validation_scenes,
-            args.checkpoint_dir,
-            args.resume,
+            train_scenes=args.train_scenes or 48,
+            test_scenes=args.test_scenes,
+            preset=args.preset,
+            fresh_scenes=args.fresh_scenes,
+            deep_backbone=args.deep_backbone,
+            point_geometry=args.point_geometry,
+            learning_rate=args.learning_rate,
+            validate_every=args.validate_every,
+            validation_scenes=args.validation_scenes,
+            checkpoint_dir=args.checkpoint_dir,
+            resume=args.resume,
             **progress,
         )
         metadata = semantic_recipes.synthetic_preset_metadata(
@@ -178,22 +178,22 @@ def run(args):
     elif args.task == "instance":
         run = instance_recipes.train_and_evaluate_instance(
             args.epochs,
-            args.train_scenes or 16,
-            args.test_scenes,
-            args.preset,
-            args.checkpoint_dir,
-            args.resume,
+            scenes_per_epoch=args.train_scenes or 16,
+            test_scenes=args.test_scenes,
+            preset=args.preset,
+            checkpoint_dir=args.checkpoint_dir,
+            resume=args.resume,
             **progress,
         )
         metadata = instance_recipes.instance_preset_metadata(run["results"])
     else:
         run = detection_recipes.train_and_evaluate_detection(
             args.epochs,
-            args.train_scenes or 48,
-            args.test_scenes,
-            args.preset,
-            args.checkpoint_dir,
-            args.resume,
+            scenes_per_epoch=args.train_scenes or 48,
+            test_scenes=args.test_scenes,
+            preset=args.preset,
+            checkpoint_dir=args.checkpoint_dir,
+            resume=args.resume,
             **progress,
         )
         metadata = detection_recipes.detection_preset_metadata(run["results"])
@@ -252,8 +252,7 @@ def list_presets(task):
 
     presets = getattr(zoo, MODEL_CLASSES[task]).presets
     for name in sorted(presets):
-        description = presets[name] if isinstance(presets, dict) else ""
-        print(f"{name}: {description}" if description else name)
+        print(f"{name}: {presets[name]}" if presets[name] else name)
     return 0
 
 
