@@ -25,12 +25,19 @@ check. The run reported in `guides/results.md` (Model Search) used `--trials 12 
 of digits' training data, and `--train-size 1600` without `bilstm_32` for mnist1d (one process per
 dataset, side by side on 2 heavily shared cores); its command lines and timings are stated there.
 `--summarize FILE.json` prints the table again from a `--json` file.
+
+The search runs under the Keras backend of `KERAS_BACKEND`; `--backends jax,torch,tensorflow`
+instead runs the whole benchmark once per backend, each in its own subprocess (the backend is
+fixed per process), prints each backend's table and then the seconds per search of each method
+on each backend.
 """
 
 import argparse
 import json
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -43,6 +50,7 @@ from keras_suite.tuner.block_registry import build_tower, resolve_blocks, transi
 from keras_suite.tuner.builtin_datasets import load_dataset
 
 METHODS = ("model_search", "random", "bayesian", "hyperband")
+BACKENDS = ("jax", "torch", "tensorflow")
 LEARNING_RATES = [3e-4, 1e-3, 3e-3, 1e-2]
 OPTIMIZERS = ["adam", "rmsprop", "sgd"]
 DROPOUTS = [0.0, 0.1, 0.2, 0.3]
@@ -343,6 +351,46 @@ def print_table(rows, trials, epochs, seeds):
         print(line)
 
 
+def run_backends(backends, argv):
+    """Runs the benchmark with `argv` once per backend, each in a subprocess; prints the speeds."""
+    seconds = {}
+    with tempfile.TemporaryDirectory() as folder:
+        for backend in backends:
+            path = os.path.join(folder, f"{backend}.json")
+            print(f"== KERAS_BACKEND={backend} ==", flush=True)
+            subprocess.run(
+                [sys.executable, __file__, *argv, "--json", path],
+                env=dict(os.environ, KERAS_BACKEND=backend),
+                check=True,
+            )
+            with open(path) as f:
+                results = json.load(f)["results"]
+            for by_method in results.values():
+                for method, runs in by_method.items():
+                    seconds.setdefault(method, {}).setdefault(backend, []).extend(
+                        run["seconds"] for run in runs
+                    )
+    print("\nseconds per search (mean over datasets and seeds):")
+    print(f"| {'method':<12} | " + " | ".join(f"{b:>10}" for b in backends) + " |")
+    print(f"|{'-' * 14}|" + "|".join("-" * 12 for _ in backends) + "|")
+    for method, by_backend in seconds.items():
+        cells = [f"{statistics.mean(by_backend[b]):>10.1f}" for b in backends]
+        print(f"| {method:<12} | " + " | ".join(cells) + " |")
+
+
+def _without_backends(argv):
+    """`argv` without its `--backends` option."""
+    kept, skip = [], False
+    for arg in argv:
+        if arg == "--backends":
+            skip = True
+        elif not (skip or arg.startswith("--backends=")):
+            kept.append(arg)
+        else:
+            skip = False
+    return kept
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=["mnist1d", "digits"])
@@ -380,7 +428,19 @@ def main(argv=None):
         "runs of different seeds made side by side)",
     )
     parser.add_argument("--quick", action="store_true", help="one seed, digits, 6 trials")
+    parser.add_argument(
+        "--backends",
+        help="comma-separated Keras backends to run in turn, each in its own subprocess "
+        f"(among {', '.join(BACKENDS)}; default: only the current one, in this process)",
+    )
     args = parser.parse_args(argv)
+    if args.backends:
+        backends = args.backends.split(",")
+        unknown = sorted(set(backends) - set(BACKENDS))
+        if unknown:
+            parser.error(f"--backends must name among {BACKENDS}. Received: {unknown}")
+        run_backends(backends, _without_backends(sys.argv[1:] if argv is None else argv))
+        return
     if args.quick:
         args.datasets, args.seeds, args.trials = ["digits"], 1, 6
     if args.summarize:

@@ -8,16 +8,23 @@ import os
 import keras
 import keras_tuner
 import numpy as np
-import tensorflow as tf
 
 from keras_suite.tuner.block_registry import build_tower, resolve_blocks, transition
-from keras_suite.tuner.distillation_loss import DistillationLoss, LabelWeightSchedule
+from keras_suite.tuner.distillation_loss import (
+    DistillationLoss,
+    label_weight_at,
+    pack_distillation_targets,
+)
 from keras_suite.tuner.ensemble import build_ensemble
 from keras_suite.tuner.model_search_oracle import ModelSearchOracle
 from keras_suite.tuner.weight_sharing import align_blocks, share_weights
 
 MODEL_FILE = "model.keras"
 SHARING_FILE = "weight_sharing.json"
+# `tf.data.Dataset.cardinality()` of a dataset whose length tf.data cannot tell in advance.
+_UNKNOWN_CARDINALITY = -2
+# The `fit` arguments that a distillation trial's batch generator handles itself.
+_BATCHING_ARGUMENTS = ("batch_size", "shuffle", "steps_per_epoch")
 
 
 class ModelSearch(keras_tuner.Tuner):
@@ -32,6 +39,10 @@ class ModelSearch(keras_tuner.Tuner):
     `num_shared_layers`, and saves its model as `model.keras` in its trial folder (shared by all
     workers in distributed mode). A trial whose loss becomes NaN or infinite is recorded as
     failed and the search goes on.
+
+    The search runs under every Keras backend (JAX, PyTorch, TensorFlow): the data may be NumPy
+    arrays or a `tf.data.Dataset` on each of them, and the tuner needs TensorFlow only for a
+    `tf.data.Dataset` or a `distribution_strategy` (TensorFlow backend only).
 
     Args:
         oracle: a `ModelSearchOracle`.
@@ -48,7 +59,8 @@ class ModelSearch(keras_tuner.Tuner):
         directory: the folder holding the project (trials, models, oracle state).
         project_name: the project's sub-folder name.
         distribution_strategy: an optional `tf.distribute.Strategy` (e.g. `MirroredStrategy`)
-            under which every model is built and trained.
+            under which every model is built and trained; TensorFlow backend only (under JAX,
+            use `keras.distribution` instead).
         overwrite: whether to delete an existing project instead of resuming it.
         run_eagerly: passed to `compile`; eager steps are faster for tiny models and data.
         jit_compile: passed to `compile` (XLA).
@@ -91,6 +103,14 @@ class ModelSearch(keras_tuner.Tuner):
         if head is not None and loss is None:
             raise ValueError(
                 f"A custom `head` needs its `loss`. Received: head={head!r}, loss=None"
+            )
+        if distribution_strategy is not None and keras.config.backend() != "tensorflow":
+            raise ValueError(
+                "`distribution_strategy` is a `tf.distribute.Strategy`, which only the "
+                "TensorFlow backend runs; set `KERAS_BACKEND=tensorflow` or leave it out (under "
+                "JAX, `keras.distribution` spreads training over devices). Received: "
+                f"distribution_strategy={distribution_strategy!r} with "
+                f"backend={keras.config.backend()!r}"
             )
         if head is not None and not callable(head):
             raise ValueError(
@@ -141,7 +161,7 @@ class ModelSearch(keras_tuner.Tuner):
         """
         input_shape = self._check_data(x, y, "x", "y")
         if validation_data is not None:
-            if isinstance(validation_data, tf.data.Dataset):
+            if _is_tf_dataset(validation_data):
                 val_shape = self._check_data(validation_data, None, "validation_data", "")
             elif isinstance(validation_data, (tuple, list)) and len(validation_data) == 2:
                 val_shape = self._check_data(
@@ -200,6 +220,9 @@ class ModelSearch(keras_tuner.Tuner):
     def run_trial(self, trial, x=None, y=None, validation_data=None, **fit_kwargs):
         values = trial.hyperparameters.values
         trial_dir = self.get_trial_dir(trial.trial_id)
+        if _is_tf_dataset(x):
+            # A dataset shuffles itself; `fit` would warn that its own `shuffle` is ignored.
+            fit_kwargs.setdefault("shuffle", False)
         keras.utils.clear_session()
         with self._scope():
             if values["trial_type"] == "ensemble":
@@ -307,19 +330,18 @@ class ModelSearch(keras_tuner.Tuner):
                     f"`distillation_every=None` for a custom head. Received: head={self.head!r}"
                 )
             teacher = self._load_members(json.loads(values["teacher_trial_ids"]), "teacher")
-            loss = DistillationLoss(
-                self.problem, values["distillation_temperature"], label_weight=0.0
-            )
-            data, steps = self._with_teacher(x, y, teacher, fit_kwargs)
-            epochs = fit_kwargs.get("epochs", 1)
-            callbacks.append(LabelWeightSchedule(loss, values["distillation"], steps * epochs))
+            loss = DistillationLoss(self.problem, values["distillation_temperature"])
+            data, steps = self._with_teacher(x, y, teacher, values["distillation"], fit_kwargs)
             model.compile(
                 optimizer=_optimizer(values["optimizer"], values["learning_rate"]),
                 loss=loss,
                 run_eagerly=self.run_eagerly,
                 jit_compile=self.jit_compile,
             )
-            history = model.fit(*data, callbacks=callbacks, **fit_kwargs)
+            student_kwargs = {k: v for k, v in fit_kwargs.items() if k not in _BATCHING_ARGUMENTS}
+            history = model.fit(
+                data, steps_per_epoch=steps, shuffle=False, callbacks=callbacks, **student_kwargs
+            )
             metrics = {k: float(v[-1]) for k, v in history.history.items()}
             self._compile(model, values)
             metrics.update(self._evaluate(model, None, None, validation_data, fit_kwargs))
@@ -366,36 +388,60 @@ class ModelSearch(keras_tuner.Tuner):
         method = values["ensemble_method"] if values is not None else "average"
         return build_ensemble(members, method=method, name=name)
 
-    def _with_teacher(self, x, y, teacher, fit_kwargs):
-        batch_size = fit_kwargs.get("batch_size") or 32
+    def _with_teacher(self, x, y, teacher, mode, fit_kwargs):
+        """The student's training batches: inputs, and labels packed with the teacher's outputs.
 
-        def pack(labels, predictions):
-            predictions = tf.cast(predictions, "float32")
-            if self.problem == "regression":
-                labels = tf.reshape(tf.cast(labels, "float32"), (tf.shape(predictions)[0], -1))
-            else:
-                labels = tf.cast(labels, "float32")
-                if self._one_hot:
-                    labels = tf.cast(tf.argmax(labels, axis=-1), "float32")
-                labels = tf.reshape(labels, (-1, 1))
-            return tf.concat([labels, predictions], axis=-1)
+        Returns an endless generator of `(inputs, packed_targets)` batches, one pass over the
+        data after another, and the number of batches in a pass. Each batch carries the label
+        weight of its training step under the distillation `mode`, so the schedule holds on
+        every backend (a compiled JAX step reads a loss's own variables as constants). The
+        generator does the work of the `_BATCHING_ARGUMENTS` of `fit_kwargs`.
+        """
+        epochs = fit_kwargs.get("epochs", 1)
+        steps = fit_kwargs.get("steps_per_epoch")
+        if _is_tf_dataset(x):
+            if steps is None:
+                steps = _num_batches(x)
 
-        if isinstance(x, tf.data.Dataset):
-            steps = int(x.cardinality())
-            data = x.map(lambda a, b: (a, pack(b, teacher(a, training=False))))
-            return (data,), max(steps, 1)
-        predictions = teacher.predict(x, batch_size=batch_size, verbose=0)
-        packed = pack(tf.convert_to_tensor(np.asarray(y)), predictions).numpy()
-        return (x, packed), math.ceil(len(x) / batch_size)
+            def one_pass():
+                for inputs, labels in x.as_numpy_iterator():
+                    yield inputs, labels, teacher.predict_on_batch(inputs)
+
+        else:
+            x, y = np.asarray(x), np.asarray(y)
+            batch_size = fit_kwargs.get("batch_size") or 32
+            shuffle = fit_kwargs.get("shuffle", True)
+            predictions = teacher.predict(x, batch_size=batch_size, verbose=0)
+            if steps is None:
+                steps = math.ceil(len(x) / batch_size)
+
+            def one_pass():
+                order = np.random.permutation(len(x)) if shuffle else np.arange(len(x))
+                for start in range(0, len(x), batch_size):
+                    batch = order[start : start + batch_size]
+                    yield x[batch], y[batch], predictions[batch]
+
+        total_steps = max(steps * epochs, 1)
+
+        def batches():
+            step = 0
+            while True:
+                for inputs, labels, predictions in one_pass():
+                    weight = label_weight_at(mode, step / total_steps)
+                    targets = pack_distillation_targets(labels, predictions, self.problem, weight)
+                    yield inputs, targets
+                    step += 1
+
+        return batches(), steps
 
     def _evaluate(self, model, x, y, data, fit_kwargs):
         prefix = ""
         if data is not None:
             prefix = "val_"
-            x, y = (data, None) if isinstance(data, tf.data.Dataset) else data
+            x, y = (data, None) if _is_tf_dataset(data) else data
         if x is None:
             return {}
-        batch_size = None if isinstance(x, tf.data.Dataset) else fit_kwargs.get("batch_size")
+        batch_size = None if _is_tf_dataset(x) else fit_kwargs.get("batch_size")
         results = model.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True)
         return {f"{prefix}{k}": float(v) for k, v in results.items()}
 
@@ -417,7 +463,7 @@ class ModelSearch(keras_tuner.Tuner):
     def _check_data(self, x, y, x_name, y_name):
         if x is None:
             raise ValueError(f"`{x_name}` is required. Received: {x_name}=None")
-        if isinstance(x, tf.data.Dataset):
+        if _is_tf_dataset(x):
             if y is not None:
                 raise ValueError(
                     f"With a `tf.data.Dataset` as `{x_name}`, the targets come from the dataset; "
@@ -474,3 +520,28 @@ def _optimizer(name, learning_rate):
     if name == "adam":
         return keras.optimizers.Adam(learning_rate=learning_rate)
     raise ValueError(f"Unknown optimizer. Expected 'adam', 'rmsprop' or 'sgd'. Received: {name!r}")
+
+
+def _is_tf_dataset(data):
+    """Whether `data` is a `tf.data.Dataset`, told without importing TensorFlow.
+
+    Checks the class names and modules, as Keras' own `is_tf_dataset` does
+    (`keras/src/trainers/data_adapters/__init__.py`).
+    """
+    return any(
+        parent.__name__ == "DatasetV2" and parent.__module__.startswith("tensorflow.python.")
+        for parent in type(data).__mro__
+    )
+
+
+def _num_batches(dataset):
+    """The number of batches in one pass over a finite `tf.data.Dataset`."""
+    steps = int(dataset.cardinality())
+    if steps == _UNKNOWN_CARDINALITY:
+        steps = sum(1 for _ in dataset)
+    if steps < 0:
+        raise ValueError(
+            "A `tf.data.Dataset` that repeats forever needs `steps_per_epoch` for distillation "
+            f"trials. Received: cardinality={steps}"
+        )
+    return steps

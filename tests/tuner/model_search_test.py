@@ -10,7 +10,6 @@ import keras
 import keras_tuner
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from keras_suite.testing.test_case import TestCase
 from keras_suite.tuner import (
@@ -168,6 +167,9 @@ class ModelSearchTest(TestCase):
 
 class ProblemsTest(TestCase):
     def test_regression_with_a_dataset_distillation_and_a_weighted_ensemble(self):
+        # Keras takes `tf.data` input under every backend, and so does the search.
+        import tensorflow as tf
+
         x, _ = _data(48)
         y = (x[:, :2] * [1.0, -2.0]).astype("float32")
         data = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
@@ -190,7 +192,9 @@ class ProblemsTest(TestCase):
         ensemble = tuner.load_model(trials["2"])
         self.assertEqual(ensemble.output.shape, (None, 2))
         members = [tuner.load_model(trials[i]) for i in "01"]
-        weights = np.asarray(ensemble.get_layer("weighted_average").combination_weights())
+        weights = keras.ops.convert_to_numpy(
+            ensemble.get_layer("weighted_average").combination_weights()
+        )
         self.assertFalse(np.allclose(weights, 0.5))  # trained away from the plain average
         expected = sum(w * m.predict(x, verbose=0) for w, m in zip(weights, members))
         self.assertAllClose(ensemble.predict(x, verbose=0), expected, atol=1e-5)
@@ -218,7 +222,10 @@ class ProblemsTest(TestCase):
         model = tuner.get_best_models()[0]
         self.assertEqual(model.layers[-1].name, "my_head")
 
+    @pytest.mark.tensorflow_only
     def test_distribution_strategy_passes_through(self):
+        import tensorflow as tf
+
         x, y = _data(32)
         strategy = tf.distribute.MirroredStrategy(["/cpu:0"])
         seen = []
@@ -240,6 +247,47 @@ class ProblemsTest(TestCase):
         )
         self.assertEqual(oracle.trials["0"].status, "COMPLETED", oracle.trials["0"].message)
         self.assertEqual(seen, [strategy])
+
+    @pytest.mark.skipif(
+        keras.config.backend() == "tensorflow", reason="the TensorFlow backend runs strategies"
+    )
+    def test_a_distribution_strategy_is_refused_under_other_backends(self):
+        strategy = object()
+        with pytest.raises(ValueError, match=r"only the TensorFlow backend.*backend='(jax|torch)'"):
+            ModelSearch(
+                ModelSearchOracle(),
+                num_classes=3,
+                directory=self.get_temp_dir(),
+                distribution_strategy=strategy,
+            )
+
+    def test_distillation_batches_pack_the_teacher_and_the_adaptive_label_weight(self):
+        import tensorflow as tf
+
+        x, y = _data(40)
+        teacher = keras.Sequential(
+            [keras.Input((6,)), keras.layers.Dense(3, activation="softmax", name="t")]
+        )
+        tuner = _tuner(self.get_temp_dir(), max_trials=1)
+        tuner._check_data(x, y, "x", "y")
+        dataset = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(40, seed=0).batch(16)
+        for data, labels in ((x, y), (dataset, None)):
+            fit_kwargs = {"epochs": 2, "batch_size": 16, "verbose": 0}
+            batches, steps = tuner._with_teacher(data, labels, teacher, "adaptive", fit_kwargs)
+            self.assertEqual(steps, 3)
+            seen = []
+            for step in range(2 * steps + 1):
+                inputs, targets = next(batches)
+                self.assertEqual(targets.shape, (len(inputs), 5))
+                # The teacher's outputs on exactly this batch, after the label of each input.
+                rows = [int(np.flatnonzero((x == row).all(1))[0]) for row in inputs]
+                seen += rows
+                self.assertAllEqual(targets[:, 0], y[rows])
+                self.assertAllClose(targets[:, 1:4], teacher.predict_on_batch(inputs), atol=1e-6)
+                self.assertAllClose(targets[:, 4], np.full(len(inputs), min(step / 6, 1.0)))
+            # Each pass holds every example once.
+            self.assertEqual(sorted(seen[:40]), list(range(40)))
+            self.assertEqual(sorted(seen[40:80]), list(range(40)))
 
     def test_a_diverging_trial_is_recorded_as_failed_and_the_search_goes_on(self):
         registry = dict(block_registry._REGISTRY)
@@ -297,6 +345,45 @@ class ProblemsTest(TestCase):
             ModelSearch(ModelSearchOracle(), num_classes=1, directory=self.get_temp_dir())
         with pytest.raises(ValueError, match="Unknown block name"):
             ModelSearch(ModelSearchOracle(), blocks=["conv9"], directory=self.get_temp_dir())
+
+
+# Keras' own `.keras` saving imports TensorFlow whenever it is installed (to recognize a
+# `tf.TensorShape`), so rather than look for it in `sys.modules`, the script makes it
+# unimportable: the whole search, distillation and ensemble included, must run without it.
+_NUMPY_SEARCH_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    sys.modules["tensorflow"] = None
+    import numpy as np
+    from keras_suite.tuner import ModelSearch, ModelSearchOracle
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 6)).astype("float32")
+    y = np.argmax(x[:, :3], axis=1)
+    oracle = ModelSearchOracle("val_accuracy", max_trials=3, seed=1, num_initial_trials=2,
+                               ensemble_every=3, distillation_every=2)
+    tuner = ModelSearch(oracle, num_classes=3, blocks=["dense_32"], directory=sys.argv[1])
+    tuner.search(x, y, validation_data=(x, y), epochs=1, batch_size=16, verbose=0)
+    types = sorted(t.hyperparameters.values["trial_type"] for t in oracle.trials.values())
+    statuses = {t.status for t in oracle.trials.values()}
+    print(types, sorted(statuses))
+    """
+)
+
+
+@pytest.mark.skipif(
+    keras.config.backend() == "tensorflow", reason="the TensorFlow backend needs TensorFlow"
+)
+def test_a_search_on_arrays_runs_without_tensorflow(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-c", _NUMPY_SEARCH_SCRIPT, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    last_line = result.stdout.strip().splitlines()[-1]
+    assert last_line == "['distillation', 'ensemble', 'search'] ['COMPLETED']"
 
 
 _RESUME_SCRIPT = textwrap.dedent(

@@ -13,7 +13,7 @@ def test_sequence_block_smoke(name):
     inputs = keras.Input((6, 4))
     outputs = build_tower(inputs, [name], specs)
     assert len(outputs.shape) == 3
-    out = keras.Model(inputs, outputs)(np.ones((2, 6, 4), "float32"))
+    out = keras.ops.convert_to_numpy(keras.Model(inputs, outputs)(np.ones((2, 6, 4), "float32")))
     assert np.all(np.isfinite(out))
 
 
@@ -27,7 +27,9 @@ def test_conv1d_block_matches_a_direct_convolution():
     expected = np.stack(
         [np.einsum("kc,kco->o", padded[t : t + 3], kernel) + bias for t in range(5)]
     )
-    np.testing.assert_allclose(model(x)[0], np.maximum(expected, 0), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(model(x))[0], np.maximum(expected, 0), rtol=1e-4, atol=1e-5
+    )
 
 
 def test_sequence_block_refuses_tabular_input():

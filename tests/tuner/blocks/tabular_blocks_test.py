@@ -12,7 +12,7 @@ def _model(name, width=5):
 
 @pytest.mark.parametrize("name", registered_blocks(2))
 def test_tabular_block_smoke(name):
-    out = _model(name)(np.ones((2, 5), "float32"))
+    out = keras.ops.convert_to_numpy(_model(name)(np.ones((2, 5), "float32")))
     assert len(out.shape) == 2 and np.all(np.isfinite(out))
 
 
@@ -23,7 +23,10 @@ def test_low_rank_dense_is_a_factored_product():
     assert factor.shape == (5, 8)
     x = np.random.default_rng(0).normal(size=(3, 5)).astype("float32")
     np.testing.assert_allclose(
-        model(x), np.maximum(x @ factor @ kernel + bias, 0), rtol=1e-4, atol=1e-5
+        keras.ops.convert_to_numpy(model(x)),
+        np.maximum(x @ factor @ kernel + bias, 0),
+        rtol=1e-4,
+        atol=1e-5,
     )
 
 
@@ -35,4 +38,4 @@ def test_residual_dense_adds_the_projected_input():
     x = np.random.default_rng(1).normal(size=(3, 5)).astype("float32")
     hidden = np.maximum(x @ k1 + b1, 0)
     expected = np.maximum(x @ project_kernel + project_bias + hidden @ k2 + b2, 0)
-    np.testing.assert_allclose(model(x), expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model(x)), expected, rtol=1e-4, atol=1e-5)
