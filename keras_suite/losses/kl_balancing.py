@@ -63,9 +63,11 @@ def kl_balancing(posterior, prior, balance=0.8, free_nats=0.0, distribution="cat
     if free_nats < 0:
         raise ValueError(f"`free_nats` must be non-negative. Received: free_nats={free_nats!r}")
     if distribution == "categorical":
+        posterior, prior = ops.convert_to_tensor(posterior), ops.convert_to_tensor(prior)
         kl, sg = categorical_kl, ops.stop_gradient
     elif distribution == "gaussian":
         kl = gaussian_kl
+        posterior, prior = (tuple(ops.convert_to_tensor(v) for v in x) for x in (posterior, prior))
 
         def sg(x):
             return tuple(ops.stop_gradient(v) for v in x)

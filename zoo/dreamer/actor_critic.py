@@ -108,19 +108,29 @@ class ActorCritic(keras.layers.Layer):
         mean, std = ops.split(params, 2, axis=-1)
         return ops.tanh(mean), 2.0 * ops.sigmoid(std / 2.0) + 0.1
 
-    def sample_action(self, params, sample=True):
+    def action_noise(self, shape):
+        """Uniform numbers in (0, 1) for `sample_action`, shape `shape + (num_actions,)`, from the
+        layer's seed generator (drawn before a loop, as JAX's traced loops require)."""
+        return keras.random.uniform(
+            tuple(shape) + (self.num_actions,), 1e-6, 1.0 - 1e-6, seed=self.seed_generator
+        )
+
+    def sample_action(self, params, sample=True, noise=None):
         """An action from the actor's parameters: a straight-through one-hot sample (discrete)
-        or a reparameterized truncated-normal sample; the mode when `sample` is False."""
+        or a reparameterized truncated-normal sample; the mode when `sample` is False. `noise`
+        is the uniform numbers of the sample (see `action_noise`), drawn here when None."""
         dist = self._dist(params)
         if self.continuous_actions:
             mean, std = dist
-            return truncated_normal.sample(mean, std, self.seed_generator) if sample else mean
-        logits = dist
-        scores = logits
+            if not sample:
+                return mean
+            if noise is None:
+                noise = self.action_noise(ops.shape(mean)[:-1])
+            return truncated_normal.sample(mean, std, uniform=noise)
+        logits = scores = dist
         if sample:
-            noise = keras.random.uniform(
-                ops.shape(logits), 1e-6, 1.0 - 1e-6, seed=self.seed_generator
-            )
+            if noise is None:
+                noise = self.action_noise(ops.shape(logits)[:-1])
             scores = logits - ops.log(-ops.log(noise))
         one_hot = ops.one_hot(ops.argmax(scores, axis=-1), self.num_actions, dtype="float32")
         probs = ops.softmax(logits, axis=-1)
@@ -150,15 +160,16 @@ class ActorCritic(keras.layers.Layer):
         """
         batch = ops.shape(start["deter"])[0]
         first_action = ops.zeros((batch, self.num_actions), "float32")
+        # The sampling noise is drawn before the loop (see `CategoricalRSSM.noise`).
+        noise = (self.action_noise((self.horizon, batch)), rssm.noise((self.horizon, batch)))
 
-        def step(carry, _):
+        def step(carry, noise_t):
             state, _ = carry
             features = ops.stop_gradient(rssm.features(state))
-            action = self.sample_action(self.actor(features))
-            return rssm.img_step(state, action), action
+            action = self.sample_action(self.actor(features), noise=noise_t[0])
+            return rssm.img_step(state, action, noise_t[1]), action
 
-        steps = ops.zeros((self.horizon,), "float32")
-        states, actions = static_scan(step, (start, first_action), steps)
+        states, actions = static_scan(step, (start, first_action), noise)
         features = ops.concatenate([rssm.features(start)[None], rssm.features(states)], axis=0)
         return features, actions
 
@@ -177,6 +188,9 @@ class ActorCritic(keras.layers.Layer):
         return target, value, weight
 
     def actor_loss(self, features, actions, target, baseline, weight):
+        features, actions, target, baseline, weight = (
+            ops.convert_to_tensor(x) for x in (features, actions, target, baseline, weight)
+        )
         params = self.actor(ops.stop_gradient(features[:-1]))
         entropy = self.entropy(params)
         if self.actor_grad == "reinforce":
@@ -188,6 +202,7 @@ class ActorCritic(keras.layers.Layer):
         return -ops.mean(weight[:-1] * objective), ops.mean(entropy)
 
     def critic_loss(self, features, target, weight):
+        features, target, weight = (ops.convert_to_tensor(x) for x in (features, target, weight))
         value = ops.cast(self.critic(ops.stop_gradient(features[:-1])), "float32")
         return ops.mean(weight[:-1] * 0.5 * (value - ops.stop_gradient(target)) ** 2)
 

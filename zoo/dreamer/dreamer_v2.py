@@ -7,6 +7,7 @@ import numpy as np
 from keras import ops
 
 from keras_suite.presets.preset_mixin import PresetMixin
+from keras_suite.zoo.dreamer import backend
 from keras_suite.zoo.dreamer.actor_critic import ActorCritic
 from keras_suite.zoo.dreamer.configs import get_config
 from keras_suite.zoo.dreamer.world_model import WorldModel
@@ -158,16 +159,24 @@ class DreamerV2(PresetMixin, keras.Model):
         return self.world_model.rssm
 
     def compile(self, jit_compile=False, **kwargs):
-        """Creates the three Adam optimizers; `jit_compile=True` runs `train_step` under XLA."""
+        """Creates the three Adam optimizers.
+
+        `jit_compile=True` runs `train_step` under XLA on TensorFlow. On JAX the update is
+        always compiled with `jax.jit` (unless `run_eagerly=True`); PyTorch runs it eagerly.
+        """
 
         def adam(lr):
             return keras.optimizers.Adam(lr, epsilon=1e-5, global_clipnorm=self.clip_grad)
 
         self._jit_compile = jit_compile
+        self._backend_functions = {}
         self.model_optimizer = adam(self.model_lr)
         self.actor_optimizer = adam(self.actor_lr)
         self.critic_optimizer = adam(self.critic_lr)
-        super().compile(optimizer=self.model_optimizer, jit_compile=jit_compile, **kwargs)
+        # Keras's own compilation only where it can hold the whole update: JAX's `jax.jit`
+        # carries the variables of one optimizer only (see `backend/jax_update.py`).
+        keras_jit = jit_compile and keras.config.backend() == "tensorflow"
+        super().compile(optimizer=self.model_optimizer, jit_compile=keras_jit, **kwargs)
         self.model_optimizer.build(self.world_model.trainable_variables)
         self.actor_optimizer.build(self.actor_critic.actor.trainable_variables)
         self.critic_optimizer.build(self.actor_critic.critic.trainable_variables)
@@ -195,49 +204,17 @@ class DreamerV2(PresetMixin, keras.Model):
             for v in opt.variables
         ]
 
-    def train_step(self, data):
-        import tensorflow as tf
+    def train_step(self, *args):
+        # One update per backend (`keras_suite.zoo.dreamer.backend`): the world model on the
+        # replay batch, then the actor and the critic on trajectories imagined from its
+        # posterior states, each with its own optimizer, then the target critic.
+        return backend.train_step(self, *args)
 
-        if isinstance(data, tuple):  # `train_on_batch(x)` passes (x, None, None)
-            data = data[0]
-        wm, ac = self.world_model, self.actor_critic
-        inputs = wm.preprocess(data)
-        with tf.GradientTape() as tape:
-            model_loss, metrics, posterior = wm.compute_losses(inputs)
-        variables = wm.trainable_variables
-        grads = tape.gradient(model_loss, variables)
-        self.model_optimizer.apply_gradients(zip(grads, variables))
-
+    def _imagination_start(self, posterior, inputs):
+        """The imagination's start states (every posterior state, without gradient) and their
+        discounts (the data's), flattened over batch and time."""
         start = {k: ops.stop_gradient(_flatten(v)) for k, v in posterior.items()}
-        start_discount = ops.reshape(inputs["discount"], (-1,))
-        actor_vars = ac.actor.trainable_variables
-        with tf.GradientTape() as actor_tape:
-            if ac.actor_grad == "reinforce":
-                with actor_tape.stop_recording():
-                    features, actions = ac.imagine(wm.rssm, start)
-            else:
-                features, actions = ac.imagine(wm.rssm, start)
-            target, value, weight = ac.returns(
-                features, wm.reward_head, wm.discount_head, start_discount
-            )
-            actor_loss, entropy = ac.actor_loss(features, actions, target, value, weight)
-        grads = actor_tape.gradient(actor_loss, actor_vars)
-        self.actor_optimizer.apply_gradients(zip(grads, actor_vars))
-
-        critic_vars = ac.critic.trainable_variables
-        with tf.GradientTape() as critic_tape:
-            critic_loss = ac.critic_loss(features, target, weight)
-        grads = critic_tape.gradient(critic_loss, critic_vars)
-        self.critic_optimizer.apply_gradients(zip(grads, critic_vars))
-        ac.update_target()
-        return dict(
-            metrics,
-            loss=model_loss,
-            actor_loss=actor_loss,
-            critic_loss=critic_loss,
-            actor_entropy=entropy,
-            imagined_return=ops.mean(target[0]),
-        )
+        return start, ops.reshape(inputs["discount"], (-1,))
 
     def call(self, data, training=False):
         outputs = self.world_model(data, training=training)
@@ -286,14 +263,10 @@ class DreamerV2(PresetMixin, keras.Model):
         if not hasattr(self, "_policy_fns"):
             self._policy_fns = {}
         if training not in self._policy_fns:
-            import tensorflow as tf
-
-            self._policy_fns[training] = tf.function(
-                lambda i, f, s: self._policy_step(i, f, s, training), reduce_retracing=True
-            )
-        is_first = np.asarray(obs["is_first"], np.float32).reshape(-1)
+            self._policy_fns[training] = backend.policy_function(self, training)
+        is_first = ops.convert_to_tensor(np.asarray(obs["is_first"], np.float32).reshape(-1))
         action, state = self._policy_fns[training](observations, is_first, state)
-        return np.asarray(action), state
+        return ops.convert_to_numpy(action), state
 
     def _policy_step(self, observations, is_first, state, sample):
         latent, prev_action = state

@@ -22,10 +22,17 @@ def _bounds(mean, std):
     return alpha, beta, z
 
 
-def sample(mean, std, seed):
-    """A reparameterized sample (inverse-CDF), differentiable in `mean` and `std`."""
+def sample(mean, std, seed=None, uniform=None):
+    """A reparameterized sample (inverse-CDF), differentiable in `mean` and `std`.
+
+    `uniform` holds the uniform numbers in (0, 1) to transform, of the shape of `mean`; when
+    None they are drawn with `seed` (a `keras.random.SeedGenerator`).
+    """
+    mean, std = ops.convert_to_tensor(mean), ops.convert_to_tensor(std)
     alpha, _, z = _bounds(mean, std)
-    u = keras.random.uniform(ops.shape(mean), 1e-6, 1.0 - 1e-6, dtype=mean.dtype, seed=seed)
+    u = uniform
+    if u is None:
+        u = keras.random.uniform(ops.shape(mean), 1e-6, 1.0 - 1e-6, dtype=mean.dtype, seed=seed)
     p = ops.clip(_cdf(alpha) + u * z, 1e-6, 1.0 - 1e-6)
     x = mean + std * _SQRT2 * ops.erfinv(2.0 * p - 1.0)
     return ops.clip(x, -1.0 + 1e-6, 1.0 - 1e-6)
@@ -33,6 +40,7 @@ def sample(mean, std, seed):
 
 def log_prob(x, mean, std):
     """Log density summed over the last axis."""
+    x, mean, std = (ops.convert_to_tensor(v) for v in (x, mean, std))
     _, _, z = _bounds(mean, std)
     logp = -0.5 * ((x - mean) / std) ** 2 - ops.log(std * math.sqrt(2.0 * math.pi)) - ops.log(z)
     return ops.sum(logp, axis=-1)
@@ -40,6 +48,7 @@ def log_prob(x, mean, std):
 
 def entropy(mean, std):
     """Differential entropy summed over the last axis."""
+    mean, std = ops.convert_to_tensor(mean), ops.convert_to_tensor(std)
     alpha, beta, z = _bounds(mean, std)
     ent = ops.log(math.sqrt(2.0 * math.pi * math.e) * std * z) + (
         alpha * _pdf(alpha) - beta * _pdf(beta)

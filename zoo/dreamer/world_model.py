@@ -11,6 +11,7 @@ from keras_suite.layers import (
     MLPEncoder,
     MLPHead,
 )
+from keras_suite.zoo.dreamer import backend
 
 
 def preprocess(data, reward_transform="tanh", image_keys=("image",), vector_keys=()):
@@ -271,17 +272,9 @@ class WorldModel(keras.Model):
         )
         return loss, metrics, posterior
 
-    def train_step(self, data):
-        import tensorflow as tf
-
-        if isinstance(data, tuple):  # `train_on_batch(x)` passes (x, None, None)
-            data = data[0]
-        inputs = self.preprocess(data)
-        with tf.GradientTape() as tape:
-            loss, metrics, _ = self.compute_losses(inputs)
-        grads = tape.gradient(loss, self.trainable_variables)
-        self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
-        return dict(metrics, loss=loss)
+    def train_step(self, *args):
+        # One update per backend (`keras_suite.zoo.dreamer.backend`).
+        return backend.world_model_train_step(self, *args)
 
     def test_step(self, data):
         loss, metrics, _ = self.compute_losses(self.preprocess(data))

@@ -116,8 +116,11 @@ class CategoricalRSSM(keras.layers.Layer):
             logits = ops.cast(ops.log(probs), self.compute_dtype)
         return {"logits": logits}
 
-    def _noise(self, shape):
-        """Uniform noise in [0, 1) for inverse-transform sampling, shape (..., stoch_size)."""
+    def noise(self, shape):
+        """The sampling noise of `shape` states: uniform numbers in [0, 1) for inverse-transform
+        sampling, shape `shape + (stoch_size,)`, from the layer's seed generator. Draw it before
+        a loop that samples (as `observe` and `imagine` do): a loop body that draws it would
+        change the generator's state inside the loop, which JAX's traced loops forbid."""
         return keras.random.uniform(
             tuple(shape) + (self.stoch_size,), dtype="float32", seed=self.seed_generator
         )
@@ -167,14 +170,19 @@ class CategoricalRSSM(keras.layers.Layer):
                 "`CategoricalRSSM` needs the shapes of `embed` and `actions` to build. "
                 f"Received: embed_shape={embed_shape}, actions_shape={actions_shape}"
             )
-        embed_dim, self.action_dim = int(embed_shape[-1]), int(actions_shape[-1])
+        self._build_prior(actions_shape)
+        self.obs_out.build((None, self.deter_size + int(embed_shape[-1])))
+        self.obs_stats.build((None, self.hidden_size))
+
+    def _build_prior(self, actions_shape):
+        """Builds the prior's layers. `observe` and `imagine` build before their loops: a layer
+        cannot make its weights inside a JAX-traced loop."""
+        self.action_dim = int(actions_shape[-1])
         stoch_flat = self.feature_size - self.deter_size
         self.img_in.build((None, stoch_flat + self.action_dim))
         self.gru.build((None, self.hidden_size), (None, self.deter_size))
         self.img_out.build((None, self.deter_size))
         self.img_stats.build((None, self.hidden_size))
-        self.obs_out.build((None, self.deter_size + embed_dim))
-        self.obs_stats.build((None, self.hidden_size))
 
     def initial_state(self, batch_size):
         """The all-zero state for `batch_size` sequences."""
@@ -200,14 +208,14 @@ class CategoricalRSSM(keras.layers.Layer):
     def img_step(self, state, action, noise=None, sample=True):
         """One prior step: the next state predicted from `state` and `action` alone."""
         if noise is None and sample:
-            noise = self._noise(ops.shape(action)[:1])
+            noise = self.noise(ops.shape(action)[:1])
         prior = self._prior(state, action)
         return dict(prior, stoch=self._sample(prior, noise, sample))
 
     def obs_step(self, prior, embed, noise=None, sample=True):
         """One posterior step: corrects the prior state with the observation embedding."""
         if noise is None and sample:
-            noise = self._noise(ops.shape(embed)[:1])
+            noise = self.noise(ops.shape(embed)[:1])
         return self._posterior(prior["deter"], self._embed_share(embed), noise, sample)
 
     def _prior(self, state, action):
@@ -237,13 +245,16 @@ class CategoricalRSSM(keras.layers.Layer):
         Where `is_first` is 1, the previous state and action are reset to zero before the step.
         """
         self._check_sequences(embed, actions, is_first)
+        if not self.built:
+            self.build(embed.shape, actions.shape)
+            self.built = True
         batch, steps = ops.shape(embed)[0], ops.shape(embed)[1]
         if state is None:
             state = self.initial_state(batch)
         dtype = self.compute_dtype
         time_major = [ops.moveaxis(ops.cast(x, dtype), 1, 0) for x in (embed, actions)]
         first = ops.moveaxis(ops.cast(ops.reshape(is_first, (batch, steps)), dtype), 1, 0)
-        noise = self._noise((2, steps, batch)) if sample else ops.zeros((2, steps, batch), dtype)
+        noise = self.noise((2, steps, batch)) if sample else ops.zeros((2, steps, batch), dtype)
 
         def step(carry, inputs):
             # The carry holds both the posterior (the state) and the prior of the step, so that
@@ -270,9 +281,11 @@ class CategoricalRSSM(keras.layers.Layer):
 
     def imagine(self, actions, state, sample=True):
         """Rolls the prior forward from `state` under `actions` (batch, time, action_dim)."""
+        if not self.img_in.built:
+            self._build_prior(actions.shape)
         batch, steps = ops.shape(actions)[0], ops.shape(actions)[1]
         dtype = self.compute_dtype
-        noise = self._noise((steps, batch)) if sample else ops.zeros((steps, batch), dtype)
+        noise = self.noise((steps, batch)) if sample else ops.zeros((steps, batch), dtype)
 
         def step(carry, inputs):
             action_t, noise_t = inputs

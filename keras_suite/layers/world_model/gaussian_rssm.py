@@ -70,7 +70,8 @@ class GaussianRSSM(CategoricalRSSM):
         mean, std = ops.split(x, 2, axis=-1)
         return {"mean": mean, "std": 2.0 * ops.sigmoid(std / 2.0) + self.min_std}
 
-    def _noise(self, shape):
+    def noise(self, shape):
+        """Standard normal sampling noise of shape `shape + (stoch_size,)`."""
         return keras.random.normal(
             tuple(shape) + self._stoch_shape(), dtype=self.compute_dtype, seed=self.seed_generator
         )

@@ -1,5 +1,5 @@
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from keras_suite.layers import CategoricalRSSM
 from keras_suite.testing import TestCase
@@ -15,7 +15,7 @@ class CategoricalRSSMSamplingTest(TestCase):
         logits = rng.normal(size=(64, 3, 5)).astype("float32")
         logits[:, :, 2] = -1e9  # a class of zero probability is never drawn
         noise = rng.uniform(size=(64, 3)).astype("float32")
-        stoch = np.asarray(_rssm()._sample({"logits": logits}, noise, sample=True))
+        stoch = ops.convert_to_numpy(_rssm()._sample({"logits": logits}, noise, sample=True))
         probs = np.exp(logits - logits.max(-1, keepdims=True))
         probs /= probs.sum(-1, keepdims=True)
         cdf = np.cumsum(probs.astype("float64"), -1)
@@ -39,14 +39,15 @@ class CategoricalRSSMSamplingTest(TestCase):
         is_first[0, 4] = 1.0
         rssm = _rssm()
         rssm.build(embed.shape, actions.shape)
-        noise = tf.constant(rng.uniform(size=(2, steps, batch, 3)).astype("float32"))
-        rssm._noise = lambda shape: noise  # the same noise for `observe` and the reference loop
+        noise = ops.convert_to_tensor(rng.uniform(size=(2, steps, batch, 3)).astype("float32"))
+        rssm.noise = lambda shape: noise  # the same noise for `observe` and the reference loop
         posterior, prior = rssm.observe(embed, actions, is_first, sample=True)
         state = rssm.initial_state(batch)
         for t in range(steps):
             keep = (1.0 - is_first[:, t])[:, None]
             state = {
-                k: v * keep.reshape((-1,) + (1,) * (len(v.shape) - 1)) for k, v in state.items()
+                k: v * ops.convert_to_tensor(keep.reshape((-1,) + (1,) * (len(v.shape) - 1)))
+                for k, v in state.items()
             }
             step_prior = rssm.img_step(state, actions[:, t] * keep, noise[0, t])
             state = rssm.obs_step(step_prior, embed[:, t], noise[1, t])

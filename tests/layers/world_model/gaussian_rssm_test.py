@@ -1,5 +1,6 @@
 import keras
 import numpy as np
+from keras import ops
 
 from keras_suite.layers import GaussianRSSM
 from keras_suite.testing import TestCase
@@ -29,7 +30,7 @@ class GaussianRSSMTest(TestCase):
         rssm = GaussianRSSM(deter_size=12, stoch_size=4, hidden_size=10, min_std=0.1, seed=1)
         posterior, prior = rssm(*_inputs(), training=True)
         m1, s1, m2, s2 = (
-            np.asarray(x, "float64")
+            ops.convert_to_numpy(x).astype("float64")
             for x in (posterior["mean"], posterior["std"], prior["mean"], prior["std"])
         )
         kl = (np.log(s2 / s1) + (s1**2 + (m1 - m2) ** 2) / (2 * s2**2) - 0.5).sum(-1).mean()

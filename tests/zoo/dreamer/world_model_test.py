@@ -2,6 +2,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from keras import ops
 
 from keras_suite.testing import TestCase
 from keras_suite.zoo import WorldModel
@@ -17,6 +18,9 @@ SMALL = dict(
     learning_rate=3e-3,
     seed=0,
 )
+
+# Tracing a graph costs TensorFlow more than these few steps; JAX runs them faster compiled.
+EAGER = keras.config.backend() != "jax"
 
 
 def _batch(batch=2, steps=6, seed=0):
@@ -40,15 +44,15 @@ class WorldModelTest(TestCase):
         model = WorldModel(num_actions=3, **SMALL)
         data = _batch()
         loss, metrics, posterior = model.compute_losses(
-            {k: tf.constant(v) for k, v in _preprocessed(data).items()}, sample=False
+            {k: ops.convert_to_tensor(v) for k, v in _preprocessed(data).items()}, sample=False
         )
         features = model.rssm.features(posterior)
         image = data["image"].astype("float32") / 255 - 0.5
-        recon = np.asarray(model.decoder(features))
+        recon = ops.convert_to_numpy(model.decoder(features))
         expected_image = (0.5 * ((recon - image) ** 2).sum((-3, -2, -1))).mean()
-        reward = np.asarray(model.reward_head(features))
+        reward = ops.convert_to_numpy(model.reward_head(features))
         expected_reward = (0.5 * (reward - np.tanh(data["reward"])) ** 2).mean()
-        logits = np.asarray(model.discount_head(features))
+        logits = ops.convert_to_numpy(model.discount_head(features))
         target = 1 - data["is_terminal"]
         p = 1 / (1 + np.exp(-logits))
         expected_disc = -(target * np.log(p) + (1 - target) * np.log(1 - p)).mean()
@@ -56,7 +60,7 @@ class WorldModelTest(TestCase):
         self.assertAllClose(metrics["reward_loss"], expected_reward, rtol=1e-4, atol=1e-5)
         self.assertAllClose(metrics["discount_loss"], expected_disc, rtol=1e-4, atol=1e-5)
         total = expected_image + expected_reward + 5.0 * expected_disc + 0.1 * metrics["kl"]
-        self.assertAllClose(loss, total, rtol=1e-4, atol=1e-3)
+        self.assertAllClose(ops.convert_to_numpy(loss), total, rtol=1e-4, atol=1e-3)
 
     def test_video_prediction_and_errors(self):
         model = WorldModel(num_actions=3, **SMALL)
@@ -70,7 +74,7 @@ class WorldModelTest(TestCase):
     def test_fit_alone_with_gaussian_latents(self):
         keras.utils.set_random_seed(0)
         model = WorldModel(num_actions=3, latent="gaussian", **SMALL)
-        model.compile(run_eagerly=True)
+        model.compile(run_eagerly=EAGER)
         dataset = tf.data.Dataset.from_tensors(_batch()).repeat()
         history = model.fit(dataset, steps_per_epoch=2, epochs=3, verbose=0)
         self.assertLess(history.history["image_loss"][-1], history.history["image_loss"][0])
@@ -84,23 +88,23 @@ class VectorWorldModelTest(TestCase):
         for obs_shape in ({"vector": (5,)}, {"image": (64, 64, 1), "vector": (5,)}):
             model = WorldModel(obs_shape=obs_shape, num_actions=3, **SMALL)
             self.assertEqual(model.encoder is None, "image" not in obs_shape)
-            inputs = {k: tf.constant(v) for k, v in model.preprocess(data).items()}
+            inputs = {k: ops.convert_to_tensor(v) for k, v in model.preprocess(data).items()}
             loss, metrics, posterior = model.compute_losses(inputs, sample=False)
-            features = np.asarray(model.rssm.features(posterior))
+            features = ops.convert_to_numpy(model.rssm.features(posterior))
             # The MLP encoder's embedding is the last of the concatenated embeddings.
             h = data["vector"]
             for layer in model.mlp_encoder.dense:
-                z = h @ np.asarray(layer.kernel) + np.asarray(layer.bias)
+                z = h @ ops.convert_to_numpy(layer.kernel) + ops.convert_to_numpy(layer.bias)
                 h = np.where(z > 0, z, np.expm1(z))
-            embed = np.asarray(model.embed(inputs))
+            embed = ops.convert_to_numpy(model.embed(inputs))
             self.assertAllClose(embed[..., -SMALL["mlp_units"] :], h, atol=1e-5)
-            recon = np.asarray(model.mlp_decoder(features))
+            recon = ops.convert_to_numpy(model.mlp_decoder(features))
             expected = (0.5 * ((recon - data["vector"]) ** 2).sum(-1)).mean()
             self.assertAllClose(metrics["vector_loss"], expected, rtol=1e-4, atol=1e-5)
             self.assertEqual("image_loss" in metrics, "image" in obs_shape)
             others = metrics["reward_loss"] + 5.0 * metrics["discount_loss"] + 0.1 * metrics["kl"]
             total = expected + metrics.get("image_loss", 0.0) + others
-            self.assertAllClose(loss, total, rtol=1e-4, atol=1e-4)
+            self.assertAllClose(ops.convert_to_numpy(loss), total, rtol=1e-4, atol=1e-4)
         outputs = model(data)
         self.assertEqual(tuple(outputs["vector"].shape), (2, 6, 5))
         self.assertEqual(tuple(outputs["image"].shape), (2, 6, 64, 64, 1))
