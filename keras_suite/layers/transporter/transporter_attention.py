@@ -63,17 +63,15 @@ class TransporterAttention(keras.layers.Layer):
     def call(self, inputs):
         if self.num_rotations == 1:
             return self.net(inputs)
-        batch, height, width = ops.shape(inputs)[0], ops.shape(inputs)[1], ops.shape(inputs)[2]
+        height, width = ops.shape(inputs)[1], ops.shape(inputs)[2]
         side = max(height, width)
         top, left = (side - height) // 2, (side - width) // 2
         square = ops.pad(
             inputs, ((0, 0), (top, side - height - top), (left, side - width - left), (0, 0))
         )
-        angles = ops.tile(
-            ops.convert_to_tensor(rotation_angles(self.num_rotations), "float32"), (batch,)
-        )
+        angles = rotation_angles(self.num_rotations)
         rotated = rotate_images(ops.repeat(square, self.num_rotations, axis=0), angles)
-        logits = rotate_images(self.net(rotated), -angles)
+        logits = rotate_images(self.net(rotated), [-angle for angle in angles])
         logits = logits[:, top : top + height, left : left + width, 0]
         logits = ops.reshape(logits, (-1, self.num_rotations, height, width))
         return ops.transpose(logits, (0, 2, 3, 1))

@@ -30,9 +30,7 @@ class _Bottleneck(keras.layers.Layer):
         self.conv2 = keras.layers.Conv2D(filters, 3, padding="same", dtype=self.dtype_policy)
         self.conv3 = keras.layers.Conv2D(output_filters, 1, dtype=self.dtype_policy)
         self.shortcut = (
-            keras.layers.Conv2D(output_filters, 1, dtype=self.dtype_policy)
-            if project
-            else None
+            keras.layers.Conv2D(output_filters, 1, dtype=self.dtype_policy) if project else None
         )
 
     def build(self, input_shape):

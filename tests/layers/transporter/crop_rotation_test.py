@@ -2,11 +2,14 @@ import math
 
 import numpy as np
 import pytest
+from keras import ops
 
 from keras_suite.layers.transporter.crop_rotation import (
+    float32_sin_cos,
     rotate_images,
     rotated_crops,
     rotation_angles,
+    rotation_transforms,
 )
 from keras_suite.testing import TestCase
 
@@ -71,3 +74,77 @@ class CropRotationTest(TestCase):
             rotated_crops(self.image[0], np.array([[1, 1]]), 2, 4)
         with pytest.raises(ValueError, match="`crop_size` must not exceed"):
             rotated_crops(self.image, np.array([[1, 1], [2, 2]]), 2, 16)
+
+
+def _crops_by_the_rule(image, pivot, num_rotations, crop_size):
+    """`rotated_crops` of one image by the module's rule, one pixel at a time in float32 NumPy.
+
+    The source point is `(cos * col + sin * row) + ((px - cos * h) - sin * h)` (and the like for
+    the row), each product and sum rounded to float32, then rounded half away from zero.
+    """
+    f = np.float32
+    half = f(crop_size // 2)
+    sin, cos = float32_sin_cos(rotation_angles(num_rotations))
+    out = np.zeros((num_rotations, crop_size, crop_size, image.shape[-1]), image.dtype)
+    for k in range(num_rotations):
+        c, s = cos[k], sin[k]
+        shift_x = (f(pivot[1]) - c * half) - s * half
+        shift_y = (f(pivot[0]) + s * half) - c * half
+        for row in range(crop_size):
+            for col in range(crop_size):
+                x = (c * f(col) + s * f(row)) + shift_x
+                y = (-s * f(col) + c * f(row)) + shift_y
+                r = int(np.sign(y) * np.floor(abs(y) + 0.5))
+                q = int(np.sign(x) * np.floor(abs(x) + 0.5))
+                if 0 <= r < image.shape[0] and 0 <= q < image.shape[1]:
+                    out[k, row, col] = image[r, q]
+    return out
+
+
+class SamplingRuleTest(TestCase):
+    def test_crops_follow_the_rule_bit_for_bit_where_points_fall_on_halves(self):
+        # 12 rotations: turns of 30 degrees, whose sine is 0.5, put sample points on .5.
+        image = np.random.default_rng(0).normal(size=(1, 40, 24, 2)).astype("float32")
+        for pivot in ([20, 12], [0, 23], [39, 0]):
+            crops = ops.convert_to_numpy(rotated_crops(image, np.array([pivot]), 12, 8))[0]
+            np.testing.assert_array_equal(crops, _crops_by_the_rule(image[0], pivot, 12, 8))
+
+    @pytest.mark.tensorflow_only
+    def test_equals_tensorflows_affine_transform(self):
+        import tensorflow as tf
+
+        image = np.random.default_rng(1).normal(size=(2, 80, 40, 3)).astype("float32")
+        pivots = np.array([[40, 20], [3, 37]])
+        crops = ops.convert_to_numpy(rotated_crops(image, pivots, 36, 16))
+        transforms = rotation_transforms(np.repeat(pivots, 36, 0), rotation_angles(36) * 2, (8, 8))
+        expected = tf.raw_ops.ImageProjectiveTransformV3(
+            images=np.repeat(image, 36, 0),
+            transforms=transforms,
+            output_shape=[80, 40],
+            fill_value=0.0,
+            interpolation="NEAREST",
+            fill_mode="CONSTANT",
+        )[:, :16, :16].numpy()
+        np.testing.assert_array_equal(crops.reshape(expected.shape), expected)
+        angles = [0.0, 0.3, math.pi / 6, -2.0]
+        turned = ops.convert_to_numpy(rotate_images(image[:1].repeat(4, 0), angles))
+        centre = ((80 - 1) / 2.0, (40 - 1) / 2.0)
+        expected = tf.raw_ops.ImageProjectiveTransformV3(
+            images=image[:1].repeat(4, 0),
+            transforms=rotation_transforms(np.array([centre] * 4), angles, centre),
+            output_shape=[80, 40],
+            fill_value=0.0,
+            interpolation="NEAREST",
+            fill_mode="CONSTANT",
+        ).numpy()
+        np.testing.assert_array_equal(turned, expected)
+
+    @pytest.mark.tensorflow_only
+    def test_float32_sin_cos_equals_tensorflows_kernels(self):
+        import tensorflow as tf
+
+        angles = np.concatenate([rotation_angles(n) for n in (8, 12, 36, 72)]).astype("float32")
+        angles = np.concatenate([angles, -angles])
+        sin, cos = float32_sin_cos(angles)
+        np.testing.assert_array_equal(sin, tf.sin(angles).numpy())
+        np.testing.assert_array_equal(cos, tf.cos(angles).numpy())
