@@ -1,36 +1,30 @@
-"""SparseConv3D speed, printed as ratios against baselines measured in the same process.
+"""SparseConv3D speed on each Keras backend, side by side.
 
-1. SparseConv3D forward+backward vs a dense `keras.layers.Conv3D` on a 64^3 grid at 1%
-   occupancy, 32 -> 32 channels.
-2. SparseConv3D forward (kernel map included) vs a jit-compiled gather-all-27 + GEMM prototype
-   on a ~100k-voxel scan-like scene (floor, walls, box surfaces), 64 -> 64 channels.
-3. Useful work rate: 2 x (existing neighbour pairs) x C_in x C_out / time, as a fraction of
-   this machine's dense GEMM rate.
-4. Kernel map build time at 10k / 100k / 1M voxels.
-5. With `--spconv-python PATH` (an interpreter of a separate venv holding torch and spconv,
-   never a keras-suite dependency): spconv's `SubMConv3d` forward, indice build included, on
-   the scene of [2], run by `benchmarks/spconv/sparse_conv_spconv.py` in a subprocess, alternating
-   with our own measurement for `--rounds` rounds (the machine may be shared), printed as
-   ratios and as spconv's useful work rate with the formula of [3].
+1. SparseConv3D forward+backward (kernel map included) vs a dense `keras.layers.Conv3D` with
+   the same weights on a 64^3 grid at 1% occupancy, 32 -> 32 channels.
+2. SparseConv3D forward (kernel map included) on a ~100k-voxel scan-like scene (floor, walls,
+   box surfaces), 64 -> 64 channels.
+3. Kernel map (k=3) build alone on the scene of [2].
 
-Run: `python benchmarks/sparse_conv.py` (add `--quick` for smaller sizes,
-`--spconv-python /tmp/spconv-venv/bin/python` for the spconv comparison).
+Each backend runs in its own subprocess (`KERAS_BACKEND` is fixed per process), and the backends
+alternate for `--rounds` rounds because the machine may be shared; the median over rounds is
+printed. Steps are compiled the way each backend trains: `jax.jit` on JAX, `tf.function` on
+TensorFlow, eager on PyTorch.
+
+Run: `python benchmarks/sparse_conv.py` (`--quick` for a 32^3 grid and a 20k-voxel scene,
+`--backends jax,tensorflow` to choose).
 """
 
 import argparse
 import json
 import os
-import pathlib
 import subprocess
-import tempfile
+import sys
 import time
 
-import keras
 import numpy as np
-import tensorflow as tf
 
-from keras_suite.layers import SparseConv3D
-from keras_suite.ops import build_kernel_map
+BACKENDS = ("jax", "tensorflow", "torch")
 
 
 def best_time(fn, repeats=3):
@@ -80,53 +74,68 @@ def scan_like_voxels(target, channels, seed=0):
     return features, xyz, np.array([xyz.shape[1]], "int32")
 
 
-def gather_all_prototype(kernel_size):
-    """A plain jit-compiled prototype: every voxel gathers all k^3 neighbours (zeros if empty)."""
+def gradient_step(layer, backend):
+    """A compiled `(weights, *inputs) -> gradients of sum(layer(*inputs))` for `backend`."""
+    from keras import ops
 
-    @tf.function(jit_compile=True)
-    def conv(features, xyz, num_valid, kernel):
-        table = build_kernel_map(xyz, num_valid, kernel_size)[0]
-        flat = features[0]
-        gathered = tf.gather(flat, tf.maximum(table, 0))
-        gathered = tf.where(table[..., None] >= 0, gathered, 0.0)
-        volume = kernel_size**3
-        stacked = tf.reshape(gathered, [-1, volume * flat.shape[-1]])
-        return tf.matmul(stacked, tf.reshape(kernel, [volume * flat.shape[-1], -1]))[None]
+    def loss(weights, *inputs):
+        return ops.sum(layer.stateless_call(weights, [], *inputs)[0])
 
-    return conv
+    if backend == "jax":
+        import jax
 
+        return jax.jit(jax.grad(loss, argnums=(0, 1)))
+    if backend == "tensorflow":
+        import tensorflow as tf
 
-def gemm_rate(size=2048):
-    a = tf.random.normal((size, size))
-    b = tf.random.normal((size, size))
-    matmul = tf.function(lambda: tf.matmul(a, b))
-    return 2.0 * size**3 / best_time(lambda: matmul().numpy())
+        @tf.function
+        def step(weights, *inputs):
+            with tf.GradientTape() as tape:
+                tape.watch([weights, inputs[0]])
+                value = loss(weights, *inputs)
+            return tape.gradient(value, [weights, inputs[0]])
 
+        return step
 
-def spconv_seconds(spconv_python, xyz, channels):
-    """Runs `sparse_conv_spconv.py` with `spconv_python` on these coordinates; returns its JSON."""
-    script = pathlib.Path(__file__).parent / "spconv" / "sparse_conv_spconv.py"
-    with tempfile.TemporaryDirectory() as folder:
-        coords = os.path.join(folder, "coords.npy")
-        np.save(coords, xyz)
-        threads = tf.config.threading.get_intra_op_parallelism_threads() or os.cpu_count()
-        result = subprocess.run(
-            [spconv_python, str(script), coords, "--channels", str(channels)]
-            + ["--threads", str(threads)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    if result.returncode != 0:
-        raise RuntimeError(f"The spconv script failed:\n{result.stderr[-2000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    def torch_step(weights, *inputs):
+        weights = [w.detach().requires_grad_(True) for w in weights]
+        x = ops.convert_to_tensor(inputs[0]).detach().requires_grad_(True)
+        loss(weights, x, *inputs[1:]).backward()
+        return [w.grad for w in weights] + [x.grad]
+
+    return torch_step
 
 
-def main(quick=False, spconv_python=None, rounds=3):
-    print(
-        f"TensorFlow {tf.__version__}, Keras {keras.__version__}, devices: "
-        f"{[d.device_type for d in tf.config.list_physical_devices()]}"
-    )
+def forward_step(fn, backend):
+    if backend == "jax":
+        import jax
+
+        return jax.jit(fn)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(fn)
+    import torch
+
+    def no_grad(*args):
+        with torch.no_grad():
+            return fn(*args)
+
+    return no_grad
+
+
+def worker(backend, quick):
+    """Runs the measurements under `backend` (already set in the environment); returns a dict."""
+    import keras
+    from keras import ops
+
+    from keras_suite.layers import SparseConv3D
+    from keras_suite.ops import build_kernel_map
+
+    def run(fn, *args):
+        return lambda: keras.tree.map_structure(ops.convert_to_numpy, fn(*args))
+
+    to_tensor = ops.convert_to_tensor
     extent = 32 if quick else 64
     count = extent**3 // 100
     features, xyz, num_valid = random_voxels(extent, count, 32)
@@ -137,87 +146,91 @@ def main(quick=False, spconv_python=None, rounds=3):
     grid[0, xyz[0, :, 0], xyz[0, :, 1], xyz[0, :, 2]] = features[0]
     dense.build(grid.shape)
     dense.set_weights(sparse.get_weights())
-
-    @tf.function
-    def sparse_step(x):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            loss = tf.reduce_sum(sparse(x, xyz, num_valid))
-        return tape.gradient(loss, [x] + sparse.trainable_weights)
-
-    @tf.function
-    def dense_step(x):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            loss = tf.reduce_sum(dense(x))
-        return tape.gradient(loss, [x] + dense.trainable_weights)
-
-    x_sparse, x_dense = tf.constant(features), tf.constant(grid)
-    t_sparse = best_time(lambda: [g.numpy() for g in sparse_step(x_sparse)])
-    t_dense = best_time(lambda: [g.numpy() for g in dense_step(x_dense)], repeats=2)
-    print(
-        f"[1] {extent}^3 grid, {count} voxels (1%), 32->32, fwd+bwd incl. kernel map: "
-        f"SparseConv3D {t_sparse * 1e3:.1f} ms, dense Conv3D {t_dense * 1e3:.1f} ms, "
-        f"speed-up x{t_dense / t_sparse:.1f}"
+    sparse_weights = [to_tensor(w) for w in sparse.get_weights()]
+    dense_weights = [to_tensor(w) for w in dense.get_weights()]
+    args = [to_tensor(a) for a in (features, xyz, num_valid)]
+    t_sparse = best_time(run(gradient_step(sparse, backend), sparse_weights, *args))
+    t_dense = best_time(
+        run(gradient_step(dense, backend), dense_weights, to_tensor(grid)), repeats=2
     )
 
     target = 20_000 if quick else 100_000
     features, xyz, num_valid = scan_like_voxels(target, 64)
     sparse64 = SparseConv3D(64, 3, use_bias=False)
-    sparse64(features[:, :10], xyz[:, :10], np.array([10], "int32"))
-    forward = tf.function(lambda x: sparse64(x, xyz, num_valid))
-    prototype = gather_all_prototype(3)
-    x = tf.constant(features)
-    t_fast = best_time(lambda: forward(x).numpy())
-    t_proto = best_time(lambda: prototype(x, xyz, num_valid, sparse64.kernel).numpy())
-    np.testing.assert_allclose(
-        forward(x).numpy(), prototype(x, xyz, num_valid, sparse64.kernel).numpy(), atol=1e-3
-    )
-    table = build_kernel_map(xyz, num_valid, 3).numpy()
-    pairs = int((table >= 0).sum())
-    print(
-        f"[2] scan-like scene, {xyz.shape[1]} voxels, {pairs / xyz.shape[1]:.1f} neighbour "
-        f"pairs per voxel, 64->64 fwd incl. kernel map: SparseConv3D {t_fast * 1e3:.1f} ms, "
-        f"gather-all-27 XLA prototype {t_proto * 1e3:.1f} ms, speed-up x{t_proto / t_fast:.2f}"
-    )
-    rate = gemm_rate(1024 if quick else 2048)
-    useful = 2.0 * pairs * 64 * 64 / t_fast
-    print(
-        f"[3] useful work {useful / 1e9:.1f} GFLOP/s vs dense GEMM {rate / 1e9:.1f} GFLOP/s: "
-        f"fraction {useful / rate:.2f}"
-    )
-    if spconv_python is None:
-        print("[5] spconv not measured (pass --spconv-python PATH to compare)")
-    else:
-        ratios = []
-        for round_index in range(rounds):
-            t_ours = best_time(lambda: forward(x).numpy())
-            spconv = spconv_seconds(spconv_python, xyz[0], 64)
-            ratios.append(spconv["seconds"] / t_ours)
-            # The scene's pair count: spconv stores only half of a submanifold conv's pairs
-            # (offset k and its mirror share one list) but still does the work of all of them.
-            spconv_useful = 2.0 * pairs * 64 * 64 / spconv["seconds"]
+    sparse64.build(features.shape)
+    weights = [to_tensor(w) for w in sparse64.get_weights()]
+    args = [to_tensor(a) for a in (features, xyz, num_valid)]
+    forward = forward_step(lambda w, *a: sparse64.stateless_call(w, [], *a)[0], backend)
+    t_forward = best_time(run(forward, weights, *args))
+    build = forward_step(lambda a, b: build_kernel_map(a, b, 3), backend)
+    t_map = best_time(run(build, *args[1:]))
+    return {
+        "backend": backend,
+        "grid": extent,
+        "voxels_1": count,
+        "sparse_fwd_bwd": t_sparse,
+        "dense_fwd_bwd": t_dense,
+        "voxels_2": int(xyz.shape[1]),
+        "scene_forward": t_forward,
+        "kernel_map": t_map,
+        "load": os.getloadavg()[0],
+    }
+
+
+def run_worker(backend, quick):
+    env = dict(os.environ, KERAS_BACKEND=backend)
+    command = [sys.executable, __file__, "--worker", backend] + (["--quick"] if quick else [])
+    result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"The {backend} worker failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main(backends, quick=False, rounds=3):
+    results = {backend: [] for backend in backends}
+    for round_index in range(rounds):
+        for backend in backends:
+            result = run_worker(backend, quick)
+            results[backend].append(result)
             print(
-                f"[5] round {round_index + 1}: SparseConv3D {t_ours * 1e3:.1f} ms, spconv "
-                f"{spconv['spconv']} (torch {spconv['torch']}, {spconv['threads']} threads) "
-                f"{spconv['seconds'] * 1e3:.1f} ms: ours x"
-                f"{ratios[-1]:.2f} faster; spconv useful work {spconv_useful / 1e9:.1f} "
-                f"GFLOP/s = fraction {spconv_useful / rate:.2f} of GEMM; ours "
-                f"{2.0 * pairs * 64 * 64 / t_ours / rate:.2f}; load average "
-                f"{os.getloadavg()[0]:.1f}"
+                f"round {round_index + 1} {backend:10s}: sparse fwd+bwd "
+                f"{result['sparse_fwd_bwd'] * 1e3:.1f} ms, dense "
+                f"{result['dense_fwd_bwd'] * 1e3:.1f} ms, scene forward "
+                f"{result['scene_forward'] * 1e3:.1f} ms, kernel map "
+                f"{result['kernel_map'] * 1e3:.1f} ms (load {result['load']:.1f})",
+                flush=True,
             )
-        print(f"[5] median speed-up vs spconv: x{np.median(ratios):.2f}")
-    build = tf.function(lambda a, b: build_kernel_map(a, b, 3))
-    for size in (10_000, 100_000) if quick else (10_000, 100_000, 1_000_000):
-        _, xyz_n, n = random_voxels(max(64, int(round((size * 8) ** (1 / 3)))), size, 1)
-        t_build = best_time(lambda a=xyz_n, b=n: build(a, b).numpy(), repeats=2)
-        print(f"[4] kernel map (k=3) build, {size} voxels: {t_build * 1e3:.1f} ms")
+    first = results[backends[0]][0]
+    print(
+        f"\nMedians over {rounds} rounds. [1] {first['grid']}^3 grid, {first['voxels_1']} "
+        f"voxels (1%), 32->32, fwd+bwd incl. kernel map. [2] scan-like scene, "
+        f"{first['voxels_2']} voxels, 64->64 forward incl. kernel map. [3] kernel map alone."
+    )
+    print(
+        f"{'backend':10s} {'[1] sparse':>12s} {'[1] dense':>12s} {'speed-up':>9s} "
+        f"{'[2] forward':>12s} {'[3] map':>10s}"
+    )
+    for backend in backends:
+        median = {
+            key: float(np.median([r[key] for r in results[backend]]))
+            for key in ("sparse_fwd_bwd", "dense_fwd_bwd", "scene_forward", "kernel_map")
+        }
+        print(
+            f"{backend:10s} {median['sparse_fwd_bwd'] * 1e3:10.1f}ms "
+            f"{median['dense_fwd_bwd'] * 1e3:10.1f}ms "
+            f"x{median['dense_fwd_bwd'] / median['sparse_fwd_bwd']:8.1f} "
+            f"{median['scene_forward'] * 1e3:10.1f}ms {median['kernel_map'] * 1e3:8.1f}ms"
+        )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
-    parser.add_argument("--spconv-python", help="python of a venv with torch + spconv")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating spconv rounds")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds")
+    parser.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated")
+    parser.add_argument("--worker", choices=BACKENDS, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    main(quick=args.quick, spconv_python=args.spconv_python, rounds=args.rounds)
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.quick)))
+    else:
+        main(args.backends.split(","), quick=args.quick, rounds=args.rounds)

@@ -1,7 +1,7 @@
 """The voxel-to-parent mapping used by sparse pooling and unpooling."""
 
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from keras_suite.ops.sparse_kernel_map import (
     compact_keys,
@@ -27,22 +27,24 @@ def pool_voxel_indices(voxel_xyz_indices, num_valid_voxels, pool_size=2):
     Example:
 
     ```python
-    xyz = tf.constant([[[0, 0, 0], [1, 1, 1], [2, 0, 0]]], tf.int32)
-    pooled_xyz, num_pooled, parent = keras_suite.ops.pool_voxel_indices(xyz, tf.constant([3]))
+    xyz = np.array([[[0, 0, 0], [1, 1, 1], [2, 0, 0]]], "int32")
+    pooled_xyz, num_pooled, parent = keras_suite.ops.pool_voxel_indices(
+        xyz, np.array([3], "int32")
+    )
     num_pooled  # [2]; parent == [[0, 0, 1]]
     ```
     """
     if not isinstance(pool_size, int | np.integer) or pool_size < 1:
         raise ValueError(f"`pool_size` must be a positive int. Received: pool_size={pool_size!r}")
-    voxel_xyz_indices = tf.convert_to_tensor(voxel_xyz_indices)
-    num_valid_voxels = tf.convert_to_tensor(num_valid_voxels)
+    voxel_xyz_indices = ops.convert_to_tensor(voxel_xyz_indices)
+    num_valid_voxels = ops.convert_to_tensor(num_valid_voxels)
     valid = validate_sparse_voxels(voxel_xyz_indices, num_valid_voxels)
-    parents = tf.where(valid[..., tf.newaxis], voxel_xyz_indices // pool_size, 0)
+    parents = ops.where(valid[..., None], voxel_xyz_indices // pool_size, 0)
     keys = pack_voxel_keys(parents, valid)
-    num_voxels = tf.shape(voxel_xyz_indices)[1]
+    num_voxels = ops.shape(voxel_xyz_indices)[1]
     voxel_to_pooled, num_valid_pooled, representative = compact_keys(keys, num_voxels)
-    pooled = tf.gather(tf.reshape(parents, [-1, 3]), tf.reshape(representative, [-1]))
-    pooled = tf.reshape(pooled, tf.shape(voxel_xyz_indices))
-    pooled_valid = tf.range(num_voxels)[tf.newaxis, :] < num_valid_pooled[:, tf.newaxis]
-    pooled = tf.where(pooled_valid[..., tf.newaxis], pooled, 0)
-    return pooled, num_valid_pooled, voxel_to_pooled
+    pooled = ops.take(ops.reshape(parents, (-1, 3)), ops.reshape(representative, (-1,)), axis=0)
+    pooled = ops.reshape(pooled, ops.shape(voxel_xyz_indices))
+    pooled_valid = ops.arange(num_voxels, dtype="int32")[None, :] < num_valid_pooled[:, None]
+    pooled = ops.where(pooled_valid[..., None], pooled, 0)
+    return ops.cast(pooled, "int32"), num_valid_pooled, voxel_to_pooled

@@ -166,6 +166,41 @@ class TestCase(unittest.TestCase):
         return history
 
 
+def value_and_gradients(fn, args):
+    """`fn(*args)` (a scalar) and its gradients with respect to every arg, on any backend.
+
+    Args:
+        fn: a function of tensors returning a scalar tensor, written with `keras.ops`.
+        args: a list of arrays or tensors.
+
+    Returns:
+        A tuple `(value, gradients)`: the scalar and a list with one gradient per arg.
+
+    Example:
+
+    ```python
+    value, (gradient,) = value_and_gradients(lambda x: ops.sum(x * x), [np.ones(3, "float32")])
+    ```
+    """
+    backend = keras.config.backend()
+    if backend == "jax":
+        import jax
+
+        return jax.value_and_grad(lambda values: fn(*values))(list(args))
+    if backend == "torch":
+        tensors = [ops.convert_to_tensor(a).detach().requires_grad_(True) for a in args]
+        value = fn(*tensors)
+        value.backward()
+        return value.detach(), [t.grad for t in tensors]
+    import tensorflow as tf
+
+    tensors = [tf.convert_to_tensor(a) for a in args]
+    with tf.GradientTape() as tape:
+        tape.watch(tensors)
+        value = fn(*tensors)
+    return value, tape.gradient(value, tensors)
+
+
 def _build_for_fit(model, x, y, batch_size):
     if hasattr(x, "element_spec"):  # a `tf.data.Dataset`
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(next(iter(x.take(1))))

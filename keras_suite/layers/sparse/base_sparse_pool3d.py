@@ -2,7 +2,7 @@
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from keras_suite.ops.sparse_pool_indices import pool_voxel_indices
 
@@ -21,19 +21,25 @@ class BaseSparsePool3D(keras.layers.Layer):
         self.pool_size = int(pool_size)
 
     def call(self, voxel_features, voxel_xyz_indices, num_valid_voxels):
-        features = tf.convert_to_tensor(voxel_features)
+        features = ops.convert_to_tensor(voxel_features)
         pooled_xyz, num_valid_pooled, voxel_to_pooled = pool_voxel_indices(
             voxel_xyz_indices, num_valid_voxels, self.pool_size
         )
-        shape = tf.shape(features)
-        batch, num_voxels, channels = shape[0], shape[1], shape[2]
-        scene = tf.range(batch)[:, tf.newaxis] * tf.ones_like(voxel_to_pooled)
-        slots = tf.where(voxel_to_pooled >= 0, scene * num_voxels + voxel_to_pooled, -1)
-        flat_features = tf.reshape(features, [-1, channels])
-        pooled = self.reduction(flat_features, tf.reshape(slots, [-1]), batch * num_voxels)
-        pooled = tf.reshape(pooled, [batch, num_voxels, channels])
-        valid = tf.range(num_voxels)[tf.newaxis, :] < num_valid_pooled[:, tf.newaxis]
-        pooled = tf.where(valid[..., tf.newaxis], pooled, tf.zeros_like(pooled))
+        batch, num_voxels = ops.shape(features)[0], ops.shape(features)[1]
+        channels = features.shape[-1]
+        scene = ops.arange(batch, dtype="int32")[:, None]
+        # Padding rows go to one extra slot past the last, which is dropped.
+        slots = ops.where(
+            voxel_to_pooled >= 0, scene * num_voxels + voxel_to_pooled, batch * num_voxels
+        )
+        pooled = self.reduction(
+            ops.reshape(features, (-1, channels)),
+            ops.reshape(slots, (-1,)),
+            batch * num_voxels + 1,
+        )
+        pooled = ops.reshape(pooled[:-1], (batch, num_voxels, channels))
+        valid = ops.arange(num_voxels, dtype="int32")[None, :] < num_valid_pooled[:, None]
+        pooled = ops.where(valid[..., None], pooled, ops.zeros_like(pooled))
         return pooled, pooled_xyz, num_valid_pooled, voxel_to_pooled
 
     def compute_output_shape(

@@ -1,7 +1,7 @@
 """Sparse 3D average pooling."""
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 from keras_suite.layers.sparse.base_sparse_pool3d import BaseSparsePool3D
 
@@ -39,4 +39,7 @@ class SparseAvgPool3D(BaseSparsePool3D):
 
     @staticmethod
     def reduction(data, segment_ids, num_segments):
-        return tf.math.unsorted_segment_mean(data, segment_ids, num_segments)
+        total = ops.segment_sum(data, segment_ids, num_segments=num_segments)
+        ones = ops.ones_like(segment_ids[:, None], dtype=data.dtype)
+        count = ops.segment_sum(ones, segment_ids, num_segments=num_segments)
+        return total / ops.maximum(count, 1)

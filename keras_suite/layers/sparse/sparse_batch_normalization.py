@@ -1,7 +1,7 @@
 """Batch normalization over the valid rows of a padded voxel batch."""
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 
 @keras.saving.register_keras_serializable(package="keras_suite")
@@ -68,32 +68,33 @@ class SparseBatchNormalization(keras.layers.Layer):
         )
 
     def call(self, voxel_features, num_valid_voxels, training=None):
-        features = tf.cast(voxel_features, tf.float32)
-        num_voxels = tf.shape(features)[1]
-        num_valid_voxels = tf.convert_to_tensor(num_valid_voxels)
-        valid = tf.range(num_voxels)[tf.newaxis, :] < tf.cast(num_valid_voxels, tf.int32)[:, None]
-        weights = tf.cast(valid, tf.float32)[..., tf.newaxis]
+        features = ops.cast(voxel_features, "float32")
+        num_voxels = ops.shape(features)[1]
+        num_valid_voxels = ops.cast(num_valid_voxels, "int32")
+        valid = ops.arange(num_voxels, dtype="int32")[None, :] < num_valid_voxels[:, None]
+        weights = ops.cast(valid, "float32")[..., None]
         if training:
-            count = tf.maximum(tf.reduce_sum(weights), 1.0)
-            mean = tf.reduce_sum(features * weights, axis=[0, 1]) / count
-            variance = tf.reduce_sum(tf.square(features - mean) * weights, axis=[0, 1]) / count
-            has_rows = tf.reduce_sum(weights) > 0
-            moving_mean = tf.cast(self.moving_mean, tf.float32)
-            moving_variance = tf.cast(self.moving_variance, tf.float32)
+            total = ops.sum(weights)
+            count = ops.maximum(total, 1.0)
+            mean = ops.sum(features * weights, axis=(0, 1)) / count
+            variance = ops.sum(ops.square(features - mean) * weights, axis=(0, 1)) / count
+            has_rows = total > 0
+            moving_mean = ops.cast(self.moving_mean, "float32")
+            moving_variance = ops.cast(self.moving_variance, "float32")
             new_mean = self.momentum * moving_mean + (1.0 - self.momentum) * mean
             new_variance = self.momentum * moving_variance + (1.0 - self.momentum) * variance
-            self.moving_mean.assign(tf.where(has_rows, new_mean, moving_mean))
-            self.moving_variance.assign(tf.where(has_rows, new_variance, moving_variance))
+            self.moving_mean.assign(ops.where(has_rows, new_mean, moving_mean))
+            self.moving_variance.assign(ops.where(has_rows, new_variance, moving_variance))
         else:
-            mean = tf.cast(self.moving_mean, tf.float32)
-            variance = tf.cast(self.moving_variance, tf.float32)
-        outputs = (features - mean) * tf.math.rsqrt(variance + self.epsilon)
+            mean = ops.cast(self.moving_mean, "float32")
+            variance = ops.cast(self.moving_variance, "float32")
+        outputs = (features - mean) * ops.rsqrt(variance + self.epsilon)
         if self.scale:
-            outputs = outputs * tf.cast(self.gamma, tf.float32)
+            outputs = outputs * ops.cast(self.gamma, "float32")
         if self.center:
-            outputs = outputs + tf.cast(self.beta, tf.float32)
+            outputs = outputs + ops.cast(self.beta, "float32")
         outputs = outputs * weights
-        return tf.cast(outputs, self.compute_dtype)
+        return ops.cast(outputs, self.compute_dtype)
 
     def compute_output_shape(self, voxel_features_shape, num_valid_voxels_shape=None):
         return tuple(voxel_features_shape)

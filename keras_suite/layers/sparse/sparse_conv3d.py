@@ -2,9 +2,9 @@
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
-from keras_suite.ops.sparse_kernel_map import build_kernel_map, check_value, in_xla_context
+from keras_suite.ops.sparse_kernel_map import apply_kernel_map, build_kernel_map
 
 
 @keras.saving.register_keras_serializable(package="keras_suite")
@@ -19,16 +19,12 @@ class SparseConv3D(keras.layers.Layer):
     `Conv3D(padding="same")` with the same weights applied to the voxels scattered into a grid
     (x, y, z as the grid's three spatial axes).
 
-    Work is done only for neighbour pairs that exist: for each kernel offset the existing pairs
-    are gathered from the neighbour table, multiplied by that offset's `(in_channels, filters)`
-    matrix and added into their output rows (`tf.tensor_scatter_nd_add`, one per pair of
-    mirrored offsets). Under XLA (`jit_compile=True`), whose shapes must be static, each offset
-    instead gathers every row's neighbour (zeros where absent) and multiplies all of them: the
-    same result with more arithmetic. The neighbour table comes from
+    The convolution itself is `keras_suite.ops.apply_kernel_map`, which each backend runs in its
+    fastest form: TensorFlow and PyTorch work only on the neighbour pairs that exist, JAX in
+    static shapes for `jax.jit`. The neighbour table comes from
     `keras_suite.ops.build_kernel_map`; pass it as `kernel_map` to share one table between all
     convolutions at a resolution level (otherwise each call builds its own). Padding rows (at or
-    past `num_valid_voxels`) are ignored on input and are zeros on output. Runs under
-    `jit_compile=True` and in `model.fit` (TensorFlow backend).
+    past `num_valid_voxels`) are ignored on input and are zeros on output.
 
     Args:
         filters: int, the number of output channels.
@@ -122,72 +118,24 @@ class SparseConv3D(keras.layers.Layer):
             self.bias = None
 
     def call(self, voxel_features, voxel_xyz_indices, num_valid_voxels, kernel_map=None):
-        features = tf.convert_to_tensor(voxel_features)
+        features = ops.convert_to_tensor(voxel_features)
+        num_valid_voxels = ops.convert_to_tensor(num_valid_voxels)
         if kernel_map is None:
             kernel_map = build_kernel_map(voxel_xyz_indices, num_valid_voxels, self.kernel_size)
-        kernel_map = tf.convert_to_tensor(kernel_map)
-        volume = self.kernel_size**3
-        if kernel_map.shape.rank != 3 or kernel_map.shape[-1] not in (None, volume):
-            raise ValueError(
-                f"`kernel_map` must be int32 of shape (batch, num_voxels, {volume}) for "
-                f"kernel_size={self.kernel_size}. Received: shape={tuple(kernel_map.shape)}"
-            )
-        shape = tf.shape(features)
-        batch, num_voxels = shape[0], shape[1]
-        check_value(
-            tf.reduce_all(tf.shape(kernel_map)[:2] == shape[:2]),
-            "`kernel_map` must have the same (batch, num_voxels) as `voxel_features`. Received "
-            "different leading dimensions.",
-        )
         in_channels = self.kernel.shape[3]
         if features.shape[-1] not in (None, in_channels):
             raise ValueError(
                 f"`voxel_features` must have {in_channels} channels, the number this layer was "
                 f"built for. Received: shape={tuple(features.shape)}"
             )
-        flat = tf.reshape(features, [-1, in_channels])
-        kernel = tf.reshape(tf.cast(self.kernel, features.dtype), [volume, in_channels, -1])
-        row_offset = (tf.range(batch) * num_voxels)[:, tf.newaxis, tf.newaxis]
-        table = tf.where(kernel_map >= 0, kernel_map + row_offset, -1)
-        table = tf.transpose(tf.reshape(table, [-1, volume]))
-        centre = volume // 2
-        outputs = tf.matmul(flat, kernel[centre])
-        if in_xla_context():
-            for offset in range(volume):
-                if offset == centre:
-                    continue
-                column = table[offset]
-                neighbours = tf.gather(flat, tf.maximum(column, 0))
-                neighbours = tf.where(column[:, tf.newaxis] >= 0, neighbours, 0)
-                outputs += tf.matmul(neighbours, kernel[offset])
-            return self._finish(outputs, batch, num_voxels, num_valid_voxels)
-        # The products are added into their output rows with scatter-adds, chained on one
-        # buffer; the gradient of each add is a gather of the output gradient at those rows.
-        # Each scatter-add takes the products of an offset and of its mirror (as many pairs):
-        # half as many scatter-adds as offsets made the forward 6-22% faster than one per
-        # offset (medians of two runs, 100k-voxel scan of `benchmarks/sparse_conv.py` [2]),
-        # while concatenating every offset's products into one scatter-add was no faster.
-        for offset in range(centre):
-            out_rows, products = [], []
-            for index in (offset, volume - 1 - offset):
-                column = table[index]
-                rows = tf.where(column >= 0)
-                in_rows = tf.gather(column, rows[:, 0])
-                out_rows.append(rows)
-                products.append(tf.matmul(tf.gather(flat, in_rows), kernel[index]))
-            outputs = tf.tensor_scatter_nd_add(
-                outputs, tf.concat(out_rows, 0), tf.concat(products, 0)
-            )
-        return self._finish(outputs, batch, num_voxels, num_valid_voxels)
-
-    def _finish(self, outputs, batch, num_voxels, num_valid_voxels):
-        outputs = tf.reshape(outputs, [batch, num_voxels, self.filters])
+        outputs = apply_kernel_map(features, kernel_map, self.kernel)
         if self.use_bias:
-            outputs = outputs + tf.cast(self.bias, outputs.dtype)
+            outputs = outputs + ops.cast(self.bias, outputs.dtype)
         if self.activation is not None:
             outputs = self.activation(outputs)
-        valid = tf.range(num_voxels)[tf.newaxis, :] < num_valid_voxels[:, tf.newaxis]
-        return tf.where(valid[..., tf.newaxis], outputs, tf.zeros_like(outputs))
+        num_voxels = ops.shape(features)[1]
+        valid = ops.arange(num_voxels, dtype="int32")[None, :] < num_valid_voxels[:, None]
+        return ops.where(valid[..., None], outputs, ops.zeros_like(outputs))
 
     def compute_output_shape(
         self,

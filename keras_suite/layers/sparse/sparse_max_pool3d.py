@@ -1,7 +1,7 @@
 """Sparse 3D max pooling."""
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 from keras_suite.layers.sparse.base_sparse_pool3d import BaseSparsePool3D
 
@@ -44,4 +44,4 @@ class SparseMaxPool3D(BaseSparsePool3D):
 
     @staticmethod
     def reduction(data, segment_ids, num_segments):
-        return tf.math.unsorted_segment_max(data, segment_ids, num_segments)
+        return ops.segment_max(data, segment_ids, num_segments=num_segments)

@@ -1,0 +1,1 @@
+"""Per-backend fast paths of `keras_suite.ops`, one small module per Keras backend."""

@@ -1,0 +1,1 @@
+"""The jax fast paths of `keras_suite.ops`."""

@@ -1,0 +1,1 @@
+"""The tensorflow fast paths of `keras_suite.ops`."""

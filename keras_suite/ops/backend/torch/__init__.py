@@ -1,0 +1,1 @@
+"""The torch fast paths of `keras_suite.ops`."""
