@@ -29,7 +29,9 @@ def box_corners_3d(centers, sizes, rotations):
     )  # corner 0 = (0.5, -1.0, -0.5)
     ```
     """
-    local = ops.expand_dims(sizes, -2) * _CORNER_SIGNS
+    sizes = ops.convert_to_tensor(sizes)
+    signs = ops.convert_to_tensor(_CORNER_SIGNS, dtype=sizes.dtype)
+    local = ops.expand_dims(sizes, -2) * signs
     cos = ops.expand_dims(ops.cos(rotations), -1)
     sin = ops.expand_dims(ops.sin(rotations), -1)
     x = cos * local[..., 0] - sin * local[..., 1]

@@ -1,12 +1,33 @@
 """Discriminative metric-learning loss for per-voxel instance embeddings."""
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 
 def _safe_norm(x, axis=-1):
     # The gradient of sqrt at 0 is infinite; clamping keeps it finite (and zero below the clamp).
-    return tf.sqrt(tf.maximum(tf.reduce_sum(tf.square(x), axis=axis), 1e-12))
+    return ops.sqrt(ops.maximum(ops.sum(ops.square(x), axis=axis), 1e-12))
+
+
+def _instance_slots(labels, keep):
+    """Numbers the distinct kept ids of each scene 0, 1, ... in increasing order of id.
+
+    Args:
+        labels: int32 tensor (batch, num_voxels).
+        keep: bool tensor (batch, num_voxels), False on ignored voxels.
+
+    Returns:
+        An int32 tensor (batch, num_voxels): the slot of each voxel's instance (meaningless
+        where `keep` is False).
+    """
+    keys = ops.where(keep, labels, 2**31 - 1)
+    order = ops.argsort(keys, axis=1)
+    sorted_keys = ops.take_along_axis(keys, order, axis=1)
+    sorted_keep = ops.take_along_axis(keep, order, axis=1)
+    changed = sorted_keys[:, 1:] != sorted_keys[:, :-1]
+    is_new = ops.concatenate([ops.ones_like(changed[:, :1]), changed], axis=1) & sorted_keep
+    sorted_slots = ops.cumsum(ops.cast(is_new, "int32"), axis=1) - 1
+    return ops.take_along_axis(sorted_slots, ops.argsort(order, axis=1), axis=1)
 
 
 @keras.saving.register_keras_serializable(package="keras_suite")
@@ -29,7 +50,10 @@ class InstanceEmbeddingLoss3D(keras.losses.Loss):
     `2 * push_margin` apart, so a grouping radius between `2 * pull_margin` and
     `2 * (push_margin - pull_margin)` separates the instances
     (`keras_suite.ops.group_instances`). Instance ids are only compared within a scene.
-    Computed in float32.
+    Computed in float32, with static shapes (so it runs under `jax.jit`): each scene holds at
+    most `max_instances` instance slots, filled by increasing instance id; the instances of a
+    scene past the first `max_instances` are left out of the loss, like ignored voxels. The
+    push term costs memory `batch * max_instances**2 * embedding_dim`.
 
     Args:
         pull_margin: float, the distance from its instance mean below which a voxel costs
@@ -41,6 +65,7 @@ class InstanceEmbeddingLoss3D(keras.losses.Loss):
         regularization_weight: weight of the regularizer.
         ignore_label: instance id of voxels that belong to no instance (padding, floor,
             walls); they do not count.
+        max_instances: int, the most instances per scene that the loss sees.
         name: name of the loss.
         **kwargs: base `keras.losses.Loss` arguments.
 
@@ -72,6 +97,7 @@ class InstanceEmbeddingLoss3D(keras.losses.Loss):
         push_weight=1.0,
         regularization_weight=0.001,
         ignore_label=-1,
+        max_instances=256,
         name="instance_embedding_loss_3d",
         **kwargs,
     ):
@@ -85,66 +111,64 @@ class InstanceEmbeddingLoss3D(keras.losses.Loss):
                 "can not clear the pulled voxels. Received: "
                 f"pull_margin={pull_margin!r}, push_margin={push_margin!r}"
             )
+        if not isinstance(max_instances, int) or max_instances < 1:
+            raise ValueError(
+                f"`max_instances` must be a positive int. Received: max_instances={max_instances!r}"
+            )
         self.pull_margin = pull_margin
         self.push_margin = push_margin
         self.pull_weight = pull_weight
         self.push_weight = push_weight
         self.regularization_weight = regularization_weight
         self.ignore_label = ignore_label
+        self.max_instances = max_instances
 
     def call(self, y_true, y_pred):
-        embeddings = tf.cast(y_pred, tf.float32)
-        labels = tf.cast(y_true, tf.int64)
-        if embeddings.shape.rank == 3 and labels.shape.rank == 3 and labels.shape[-1] == 1:
-            labels = tf.squeeze(labels, axis=-1)
-        if embeddings.shape.rank != 3 or labels.shape.rank != 2:
+        embeddings = ops.cast(y_pred, "float32")
+        labels = ops.convert_to_tensor(y_true)
+        if len(embeddings.shape) == 3 and len(labels.shape) == 3 and labels.shape[-1] == 1:
+            labels = ops.squeeze(labels, axis=-1)
+        if len(embeddings.shape) != 3 or len(labels.shape) != 2:
             raise ValueError(
                 "`y_pred` must be embeddings of shape (batch, num_voxels, embedding_dim) and "
                 "`y_true` instance ids of shape (batch, num_voxels). Received: "
-                f"y_true.shape={labels.shape}, y_pred.shape={embeddings.shape}"
+                f"y_true.shape={tuple(labels.shape)}, y_pred.shape={tuple(embeddings.shape)}"
             )
-        batch = tf.shape(labels)[0]
-        dim = tf.shape(embeddings)[-1]
-        scene = tf.repeat(tf.range(batch, dtype=tf.int64), tf.shape(labels)[1])
-        labels = tf.reshape(labels, [-1])
+        labels = ops.cast(labels, "int32")
+        num_voxels = labels.shape[1]
+        slots = self.max_instances if num_voxels is None else min(self.max_instances, num_voxels)
         keep = labels != self.ignore_label
-        # One key per (scene, instance id): instance ids of different scenes never meet.
-        keys = tf.boolean_mask(scene * (2**32) + (labels + 2**31), keep)
-        vectors = tf.boolean_mask(tf.reshape(embeddings, [-1, dim]), keep)
-        voxel_scene = tf.boolean_mask(scene, keep)
-        unique_keys, instance = tf.unique(keys)
-        num_instances = tf.size(unique_keys)
-        counts = tf.math.unsorted_segment_sum(
-            tf.ones_like(keys, tf.float32), instance, num_instances
+        slot = _instance_slots(labels, keep)
+        # membership[b, i, k]: voxel i of scene b belongs to the instance in slot k.
+        membership = ops.logical_and(
+            slot[..., None] == ops.arange(slots, dtype="int32"), keep[..., None]
         )
-        means = tf.math.unsorted_segment_sum(vectors, instance, num_instances) / counts[:, None]
-        instance_scene = tf.math.unsorted_segment_max(voxel_scene, instance, num_instances)
-
-        distance = _safe_norm(vectors - tf.gather(means, instance))
-        pull = tf.square(tf.nn.relu(distance - self.pull_margin))
-        pull = tf.math.unsorted_segment_sum(pull, instance, num_instances) / counts
-
-        pair_distance = _safe_norm(means[:, None, :] - means[None, :, :])
-        pair_hinge = tf.square(tf.nn.relu(2.0 * self.push_margin - pair_distance))
-        different = tf.logical_and(
-            instance_scene[:, None] == instance_scene[None, :],
-            ~tf.eye(num_instances, dtype=tf.bool),
+        membership = ops.cast(membership, "float32")
+        counts = ops.sum(membership, axis=1)
+        present = ops.cast(counts > 0, "float32")
+        means = (
+            ops.einsum("bik,bid->bkd", membership, embeddings) / ops.maximum(counts, 1.0)[..., None]
         )
-        push = tf.reduce_sum(tf.where(different, pair_hinge, 0.0), axis=1)
-        regularizer = _safe_norm(means)
 
-        def per_scene(values):
-            return tf.math.unsorted_segment_sum(values, instance_scene, batch)
+        voxel_means = ops.einsum("bik,bkd->bid", membership, means)
+        distance = _safe_norm(embeddings - voxel_means)
+        pull = ops.square(ops.relu(distance - self.pull_margin))
+        pull = ops.einsum("bik,bi->bk", membership, pull) / ops.maximum(counts, 1.0)
 
-        instances_per_scene = per_scene(tf.ones_like(counts))
-        pairs_per_scene = instances_per_scene * (instances_per_scene - 1.0)
+        pair_distance = _safe_norm(means[:, :, None, :] - means[:, None, :, :])
+        pair_hinge = ops.square(ops.relu(2.0 * self.push_margin - pair_distance))
+        different = present[:, :, None] * present[:, None, :] * (1.0 - ops.eye(slots))
+        push = ops.sum(pair_hinge * different, axis=(1, 2))
+        regularizer = _safe_norm(means) * present
+
+        instances = ops.sum(present, axis=1)
+        pairs = instances * (instances - 1.0)
         scene_loss = (
-            self.pull_weight * per_scene(pull) + self.regularization_weight * per_scene(regularizer)
-        ) / tf.maximum(instances_per_scene, 1.0) + self.push_weight * per_scene(push) / tf.maximum(
-            pairs_per_scene, 1.0
-        )
-        scenes_with_instances = tf.reduce_sum(tf.cast(instances_per_scene > 0, tf.float32))
-        return tf.reduce_sum(scene_loss) / tf.maximum(scenes_with_instances, 1.0)
+            self.pull_weight * ops.sum(pull, axis=1)
+            + self.regularization_weight * ops.sum(regularizer, axis=1)
+        ) / ops.maximum(instances, 1.0) + self.push_weight * push / ops.maximum(pairs, 1.0)
+        scenes_with_instances = ops.sum(ops.cast(instances > 0, "float32"))
+        return ops.sum(scene_loss) / ops.maximum(scenes_with_instances, 1.0)
 
     def get_config(self):
         config = super().get_config()
@@ -156,6 +180,7 @@ class InstanceEmbeddingLoss3D(keras.losses.Loss):
                 "push_weight": self.push_weight,
                 "regularization_weight": self.regularization_weight,
                 "ignore_label": self.ignore_label,
+                "max_instances": self.max_instances,
             }
         )
         return config

@@ -1,7 +1,7 @@
 """Per-voxel cross-entropy for 3D semantic segmentation, with an ignore label."""
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 
 @keras.saving.register_keras_serializable(package="keras_suite")
@@ -37,15 +37,16 @@ class SemanticCrossEntropy3D(keras.losses.Loss):
         self.ignore_label = ignore_label
 
     def call(self, y_true, y_pred):
-        logits = tf.cast(y_pred, tf.float32)
-        labels = tf.cast(y_true, tf.int32)
-        if labels.shape.rank == logits.shape.rank:
-            labels = tf.squeeze(labels, axis=-1)
+        logits = ops.cast(y_pred, "float32")
+        labels = ops.cast(y_true, "int32")
+        if len(labels.shape) == len(logits.shape):
+            labels = ops.squeeze(labels, axis=-1)
         keep = labels != self.ignore_label
-        safe = tf.where(keep, labels, 0)
-        losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=safe, logits=logits)
-        weights = tf.cast(keep, tf.float32)
-        return tf.reduce_sum(losses * weights) / tf.maximum(tf.reduce_sum(weights), 1.0)
+        safe = ops.where(keep, labels, 0)
+        log_probabilities = ops.log_softmax(logits, axis=-1)
+        losses = -ops.take_along_axis(log_probabilities, safe[..., None], axis=-1)[..., 0]
+        weights = ops.cast(keep, "float32")
+        return ops.sum(losses * weights) / ops.maximum(ops.sum(weights), 1.0)
 
     def get_config(self):
         config = super().get_config()

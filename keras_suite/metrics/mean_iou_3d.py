@@ -1,7 +1,7 @@
 """Mean intersection-over-union for 3D semantic segmentation."""
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 
 @keras.saving.register_keras_serializable(package="keras_suite")
@@ -36,39 +36,43 @@ class MeanIoU3D(keras.metrics.Metric):
             )
         self.num_classes = num_classes
         self.ignore_label = ignore_label
+        # float32, as in `keras.metrics.MeanIoU` (JAX has no float64 by default): counts are
+        # added per batch, so a cell is exact up to 2**24 voxels and then rounds by at most one
+        # count per batch.
         self.confusion = self.add_variable(
             shape=(num_classes, num_classes),
             initializer="zeros",
-            dtype="float64",
+            dtype="float32",
             name="confusion",
         )
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        labels = tf.cast(y_true, tf.int32)
-        predictions = tf.convert_to_tensor(y_pred)
-        if predictions.dtype.is_floating and predictions.shape.rank == labels.shape.rank + 1:
-            predictions = tf.argmax(predictions, axis=-1, output_type=tf.int32)
-        predictions = tf.cast(predictions, tf.int32)
-        labels, predictions = tf.reshape(labels, [-1]), tf.reshape(predictions, [-1])
+        labels = ops.cast(y_true, "int32")
+        predictions = ops.convert_to_tensor(y_pred)
+        is_float = keras.backend.is_float_dtype(keras.backend.standardize_dtype(predictions.dtype))
+        if is_float and len(predictions.shape) == len(labels.shape) + 1:
+            predictions = ops.argmax(predictions, axis=-1)
+        predictions = ops.cast(predictions, "int32")
+        labels, predictions = ops.reshape(labels, (-1,)), ops.reshape(predictions, (-1,))
         keep = labels != self.ignore_label
-        weights = tf.cast(keep, tf.float64)
+        weights = ops.cast(keep, self.confusion.dtype)
         if sample_weight is not None:
-            weights *= tf.cast(tf.reshape(sample_weight, [-1]), tf.float64)
-        cells = tf.where(keep, labels, 0) * self.num_classes + predictions
-        counts = tf.math.unsorted_segment_sum(weights, cells, self.num_classes**2)
-        self.confusion.assign_add(tf.reshape(counts, [self.num_classes, self.num_classes]))
+            weights = weights * ops.cast(ops.reshape(sample_weight, (-1,)), self.confusion.dtype)
+        cells = ops.where(keep, labels, 0) * self.num_classes + predictions
+        counts = ops.segment_sum(weights, cells, num_segments=self.num_classes**2)
+        self.confusion.assign_add(ops.reshape(counts, (self.num_classes, self.num_classes)))
 
     def result(self):
-        confusion = tf.convert_to_tensor(self.confusion)
-        intersection = tf.linalg.diag_part(confusion)
-        union = tf.reduce_sum(confusion, 0) + tf.reduce_sum(confusion, 1) - intersection
+        confusion = ops.convert_to_tensor(self.confusion)
+        intersection = ops.diagonal(confusion)
+        union = ops.sum(confusion, axis=0) + ops.sum(confusion, axis=1) - intersection
         present = union > 0
-        iou = tf.where(present, intersection / tf.maximum(union, 1.0), 0.0)
-        count = tf.reduce_sum(tf.cast(present, tf.float64))
-        return tf.cast(tf.reduce_sum(iou) / tf.maximum(count, 1.0), tf.float32)
+        iou = ops.where(present, intersection / ops.maximum(union, 1.0), 0.0)
+        count = ops.sum(ops.cast(present, confusion.dtype))
+        return ops.cast(ops.sum(iou) / ops.maximum(count, 1.0), "float32")
 
     def reset_state(self):
-        self.confusion.assign(tf.zeros_like(self.confusion))
+        self.confusion.assign(ops.zeros(self.confusion.shape, dtype=self.confusion.dtype))
 
     def get_config(self):
         config = super().get_config()

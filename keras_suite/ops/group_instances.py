@@ -3,7 +3,7 @@
 import collections
 
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 Instances = collections.namedtuple(
     "Instances", ["instance_ids", "instance_classes", "instance_scores", "num_instances"]
@@ -15,49 +15,29 @@ def _check(condition, message):
         raise ValueError(message)
 
 
-@tf.function(reduce_retracing=True)
 def _group_scene(embeddings, scores, num_valid, thing_mask, radius, min_score, min_size, limit):
-    num_voxels = tf.shape(embeddings)[0]
-    num_classes = tf.shape(scores)[1]
-    classes = tf.argmax(scores, axis=-1, output_type=tf.int32)
-    best = tf.reduce_max(scores, axis=-1)
-    candidate = (
-        (tf.range(num_voxels) < num_valid) & tf.gather(thing_mask, classes) & (best >= min_score)
-    )
-    neg_inf = tf.fill([num_voxels], -np.inf)
-
-    def body(k, ids, consumed, out_classes, out_scores):
-        available = candidate & ~consumed
-        seed = tf.argmax(tf.where(available, best, neg_inf), output_type=tf.int32)
-        distance2 = tf.reduce_sum(tf.square(embeddings - embeddings[seed]), axis=-1)
-        members = available & (distance2 <= radius * radius)
-        size = tf.reduce_sum(tf.cast(members, tf.int32))
-        votes = tf.math.unsorted_segment_sum(tf.cast(members, tf.int32), classes, num_classes)
-        label = tf.argmax(votes, output_type=tf.int32)
-        score = tf.reduce_sum(tf.where(members, scores[:, label], 0.0)) / tf.cast(
-            size, scores.dtype
-        )
-        keep = size >= min_size
-        ids = tf.where(members & keep, k, ids)
-        out_classes = tf.where(keep & (tf.range(limit) == k), label, out_classes)
-        out_scores = tf.where(keep & (tf.range(limit) == k), score, out_scores)
-        return k + tf.cast(keep, tf.int32), ids, consumed | members, out_classes, out_scores
-
-    def cond(k, ids, consumed, out_classes, out_scores):
-        return (k < limit) & tf.reduce_any(candidate & ~consumed)
-
-    k, ids, _, out_classes, out_scores = tf.while_loop(
-        cond,
-        body,
-        (
-            tf.constant(0),
-            tf.fill([num_voxels], -1),
-            tf.zeros([num_voxels], tf.bool),
-            tf.fill([limit], -1),
-            tf.zeros([limit], scores.dtype),
-        ),
-    )
-    return ids, out_classes, out_scores, k
+    num_voxels, num_classes = scores.shape
+    classes = np.argmax(scores, axis=-1)
+    best = np.max(scores, axis=-1)
+    candidate = (np.arange(num_voxels) < num_valid) & thing_mask[classes] & (best >= min_score)
+    ids = np.full(num_voxels, -1, "int32")
+    out_classes = np.full(limit, -1, "int32")
+    out_scores = np.zeros(limit, "float32")
+    count = 0
+    while count < limit and candidate.any():
+        seed = int(np.argmax(np.where(candidate, best, -np.inf)))
+        distance2 = np.sum(np.square(embeddings - embeddings[seed]), axis=-1)
+        members = candidate & (distance2 <= radius * radius)
+        candidate = candidate & ~members
+        size = int(members.sum())
+        if size < min_size:
+            continue
+        label = int(np.argmax(np.bincount(classes[members], minlength=num_classes)))
+        ids[members] = count
+        out_classes[count] = label
+        out_scores[count] = np.sum(scores[members, label]) / np.float32(size)
+        count += 1
+    return ids, out_classes, out_scores, np.int32(count)
 
 
 def group_instances(
@@ -80,9 +60,12 @@ def group_instances(
     leaves the pool. So each seed lies farther than `radius` from every earlier seed. An
     instance's class is the most common predicted class among its voxels (the smallest id on
     ties) and its score the mean of its voxels' scores for that class. A group smaller than
-    `min_instance_size` voxels is dropped (its voxels stay unassigned) and gets no id. Each
-    scene runs as one compiled `tf.while_loop`; the batch size must be static (call it eagerly,
-    as `InstanceSegmentation3D.predict_instances` does).
+    `min_instance_size` voxels is dropped (its voxels stay unassigned) and gets no id.
+
+    A post-processing step whose loop runs a data-dependent number of times: it takes tensors
+    or arrays of any backend, runs in NumPy (the same numbers on every backend, no compilation
+    per scene size) and returns NumPy arrays. Call it on concrete values, as
+    `InstanceSegmentation3D.predict_instances` does.
 
     Args:
         embeddings: float tensor (batch, num_voxels, embedding_dim).
@@ -95,10 +78,10 @@ def group_instances(
         max_instances: int, the most instances per scene.
 
     Returns:
-        An `Instances` named tuple: `instance_ids` int32 (batch, num_voxels), the instance of
-        each voxel or -1; `instance_classes` int32 (batch, max_instances), -1 on unused slots;
-        `instance_scores` float32 (batch, max_instances), 0 on unused slots; `num_instances`
-        int32 (batch,). Instances are numbered in the order their seeds were picked.
+        An `Instances` named tuple of NumPy arrays: `instance_ids` int32 (batch, num_voxels),
+        the instance of each voxel or -1; `instance_classes` int32 (batch, max_instances), -1 on
+        unused slots; `instance_scores` float32 (batch, max_instances), 0 on unused slots;
+        `num_instances` int32 (batch,). Instances are numbered in the order their seeds were picked.
 
     Example:
 
@@ -112,33 +95,32 @@ def group_instances(
     # found.instance_classes [[1, 1, -1, ...]], found.instance_scores [[0.85, 0.65, 0, ...]]
     ```
     """
-    embeddings = tf.convert_to_tensor(embeddings)
-    scores = tf.convert_to_tensor(semantic_scores)
-    num_valid = tf.convert_to_tensor(num_valid_voxels)
+    embeddings = np.asarray(ops.convert_to_numpy(embeddings))
+    scores = np.asarray(ops.convert_to_numpy(semantic_scores))
+    num_valid = np.asarray(ops.convert_to_numpy(num_valid_voxels))
     _check(
-        embeddings.dtype.is_floating and embeddings.shape.rank == 3,
+        np.issubdtype(embeddings.dtype, np.floating) and embeddings.ndim == 3,
         "`embeddings` must be a float tensor of shape (batch, num_voxels, embedding_dim). "
-        f"Received: dtype={embeddings.dtype.name}, shape={embeddings.shape}",
+        f"Received: dtype={embeddings.dtype}, shape={embeddings.shape}",
     )
     _check(
-        scores.dtype.is_floating
-        and scores.shape.rank == 3
-        and tuple(scores.shape[:2]) == tuple(embeddings.shape[:2]),
+        np.issubdtype(scores.dtype, np.floating)
+        and scores.ndim == 3
+        and scores.shape[:2] == embeddings.shape[:2],
         "`semantic_scores` must be a float tensor of shape (batch, num_voxels, num_classes) "
         "matching `embeddings`. Received: "
-        f"dtype={scores.dtype.name}, shape={scores.shape}, embeddings.shape={embeddings.shape}",
+        f"dtype={scores.dtype}, shape={scores.shape}, embeddings.shape={embeddings.shape}",
     )
     _check(
-        num_valid.dtype.is_integer and num_valid.shape.rank == 1,
+        np.issubdtype(num_valid.dtype, np.integer) and num_valid.ndim == 1,
         "`num_valid_voxels` must be an int tensor of shape (batch,). Received: "
-        f"dtype={num_valid.dtype.name}, shape={num_valid.shape}",
+        f"dtype={num_valid.dtype}, shape={num_valid.shape}",
     )
     num_voxels, num_classes = embeddings.shape[1], scores.shape[2]
-    counts = num_valid.numpy() if tf.executing_eagerly() else None
     _check(
-        counts is None or num_voxels is None or np.all((counts >= 0) & (counts <= num_voxels)),
+        np.all((num_valid >= 0) & (num_valid <= num_voxels)),
         f"`num_valid_voxels` must lie in [0, num_voxels={num_voxels}]. Received: "
-        f"num_valid_voxels={counts}",
+        f"num_valid_voxels={num_valid}",
     )
     things = [int(c) for c in np.ravel(thing_classes)]
     _check(
@@ -152,29 +134,28 @@ def group_instances(
         "`max_instances` and `min_instance_size` must be positive ints. Received: "
         f"max_instances={max_instances!r}, min_instance_size={min_instance_size!r}",
     )
-    thing_mask = tf.scatter_nd(
-        [[c] for c in things], tf.ones([len(things)], tf.bool), [num_classes]
-    )
-    embeddings = tf.cast(embeddings, tf.float32)
-    scores = tf.cast(scores, tf.float32)
+    thing_mask = np.zeros(num_classes, bool)
+    thing_mask[things] = True
+    embeddings = embeddings.astype("float32")
+    scores = scores.astype("float32")
     results = [
         _group_scene(
             embeddings[i],
             scores[i],
-            tf.cast(num_valid[i], tf.int32),
+            int(num_valid[i]),
             thing_mask,
-            tf.constant(radius, tf.float32),
-            tf.constant(min_score, tf.float32),
-            tf.constant(int(min_instance_size)),
-            tf.constant(int(max_instances)),
+            np.float32(radius),
+            np.float32(min_score),
+            int(min_instance_size),
+            int(max_instances),
         )
         for i in range(embeddings.shape[0])
     ]
     if not results:
         return Instances(
-            tf.zeros([0, num_voxels], tf.int32),
-            tf.zeros([0, max_instances], tf.int32),
-            tf.zeros([0, max_instances], tf.float32),
-            tf.zeros([0], tf.int32),
+            np.zeros((0, num_voxels), "int32"),
+            np.zeros((0, int(max_instances)), "int32"),
+            np.zeros((0, int(max_instances)), "float32"),
+            np.zeros((0,), "int32"),
         )
-    return Instances(*(tf.stack(parts) for parts in zip(*results)))
+    return Instances(*(np.stack(parts) for parts in zip(*results)))

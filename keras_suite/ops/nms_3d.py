@@ -1,15 +1,9 @@
 """Greedy non-maximum suppression of 3D boxes rotated about the up axis."""
 
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
 from keras_suite.ops.rotated_box_iou_3d import rotated_box_iou_3d
-
-
-@tf.function(input_signature=[tf.TensorSpec([7], tf.float32), tf.TensorSpec([None, 7], tf.float32)])
-def _one_against_many(box, others):
-    return rotated_box_iou_3d(box[tf.newaxis], others)
 
 
 def non_max_suppression_3d(
@@ -19,9 +13,10 @@ def non_max_suppression_3d(
 
     Boxes are visited by decreasing score (ties keep their input order); a box is kept unless
     its rotated 3D IoU (`rotated_box_iou_3d`) with an already kept box exceeds
-    `iou_threshold`. The IoU of each kept box with the boxes still in play is computed once,
-    so memory stays linear in the number of boxes. A post-processing step: it takes and returns
-    numpy (the IoU runs as one compiled TensorFlow function per kept box).
+    `iou_threshold`. The IoU of each kept box with all boxes is computed once, so memory stays
+    linear in the number of boxes. A post-processing step on a variable number
+    of boxes: it takes and returns numpy, loops in Python and computes the IoUs with
+    `keras.ops` on the current backend.
 
     Args:
         boxes: float array (num_boxes, 7), `(cx, cy, cz, sx, sy, sz, yaw)`.
@@ -69,6 +64,8 @@ def non_max_suppression_3d(
         rest = order[1:]
         if not len(rest):
             break
-        overlap = _one_against_many(boxes[best], boxes[rest]).numpy()
-        order = rest[overlap <= iou_threshold]
+        # Against all boxes, so that every call has the same shapes (JAX compiles each op once
+        # per shape).
+        overlap = ops.convert_to_numpy(rotated_box_iou_3d(boxes[best][None], boxes))
+        order = rest[overlap[rest] <= iou_threshold]
     return np.array(kept, "int64")

@@ -1,10 +1,31 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
+from keras import ops
 
 from keras_suite.losses import InstanceEmbeddingLoss3D
 from keras_suite.testing import TestCase
+
+
+def value_and_gradients(fn, args):
+    """`fn(*args)` (a scalar) and its gradients with respect to every arg, on any backend."""
+    backend = keras.config.backend()
+    if backend == "jax":
+        import jax
+
+        return jax.value_and_grad(lambda values: fn(*values))(list(args))
+    if backend == "torch":
+        tensors = [ops.convert_to_tensor(a).detach().requires_grad_(True) for a in args]
+        value = fn(*tensors)
+        value.backward()
+        return value.detach(), [t.grad for t in tensors]
+    import tensorflow as tf
+
+    tensors = [tf.constant(a) for a in args]
+    with tf.GradientTape() as tape:
+        tape.watch(tensors)
+        value = fn(*tensors)
+    return value, tape.gradient(value, tensors)
 
 
 def reference_loss(ids, embeddings, dv=0.5, dd=1.5, wa=1.0, wb=1.0, wr=0.001, ignore=-1):
@@ -72,10 +93,8 @@ class InstanceEmbeddingLoss3DTest(TestCase):
         embeddings = rng.normal(0, 1.0, (2, 12, 3))
         ids = rng.integers(-1, 3, (2, 12))
         loss = InstanceEmbeddingLoss3D()
-        x = tf.Variable(embeddings.astype("float32"))
-        with tf.GradientTape() as tape:
-            value = loss(ids, x)
-        gradient = tape.gradient(value, x).numpy()
+        _, (gradient,) = value_and_gradients(lambda x: loss(ids, x), [embeddings.astype("float32")])
+        gradient = ops.convert_to_numpy(gradient)
         numeric = np.zeros_like(embeddings)
         step = 1e-5
         for index in np.ndindex(embeddings.shape):
@@ -92,6 +111,19 @@ class InstanceEmbeddingLoss3DTest(TestCase):
         expected = 0.001 * (0.0 + 5.1) / 2
         self.assertAllClose(InstanceEmbeddingLoss3D()(ids, embeddings), expected, atol=1e-6)
 
+    def test_in_compiled_evaluate_and_instance_cap(self):
+        rng = np.random.default_rng(2)
+        embeddings = rng.normal(0, 1.5, (4, 30, 3)).astype("float32")
+        ids = rng.integers(-1, 6, (4, 30))
+        model = keras.Sequential([keras.Input((30, 3)), keras.layers.Identity()])
+        model.compile(loss=InstanceEmbeddingLoss3D())
+        value = model.evaluate(embeddings, ids, batch_size=4, verbose=0)
+        self.assertAllClose(value, reference_loss(ids, embeddings), atol=1e-5, rtol=1e-5)
+        # With room for 3 instances per scene, ids 3, 4 and 5 are left out like ignored ones.
+        capped = InstanceEmbeddingLoss3D(max_instances=3)(ids, embeddings)
+        expected = reference_loss(np.where(ids >= 3, -1, ids), embeddings)
+        self.assertAllClose(capped, expected, atol=1e-5, rtol=1e-5)
+
     def test_config_round_trip(self):
         loss = InstanceEmbeddingLoss3D(pull_margin=0.3, push_margin=2.0, ignore_label=0)
         restored = keras.losses.deserialize(keras.losses.serialize(loss))
@@ -102,5 +134,7 @@ class InstanceEmbeddingLoss3DTest(TestCase):
             InstanceEmbeddingLoss3D(pull_margin=1.0, push_margin=0.5)
         with pytest.raises(ValueError, match="pull_margin"):
             InstanceEmbeddingLoss3D(pull_margin=-1.0)
+        with pytest.raises(ValueError, match="max_instances"):
+            InstanceEmbeddingLoss3D(max_instances=0)
         with pytest.raises(ValueError, match="y_pred"):
             InstanceEmbeddingLoss3D()(np.zeros((2, 3)), np.zeros((2, 3)))

@@ -2,6 +2,7 @@ import keras
 import numpy as np
 import pytest
 
+from keras_suite.losses import SemanticCrossEntropy3D
 from keras_suite.metrics import MeanIoU3D
 from keras_suite.testing import TestCase
 
@@ -35,6 +36,16 @@ class MeanIoU3DTest(TestCase):
         metric.reset_state()
         metric.update_state(np.array([[0, 0, 1, -1]]), np.array([[0, 1, 1, 0]]))
         self.assertAllClose(metric.result(), 0.5)
+
+    def test_in_compiled_evaluate(self):
+        rng = np.random.default_rng(1)
+        labels = rng.integers(-1, 3, (4, 20))
+        logits = rng.normal(size=(4, 20, 3)).astype("float32")
+        model = keras.Sequential([keras.Input((20, 3)), keras.layers.Identity()])
+        model.compile(loss=SemanticCrossEntropy3D(), metrics=[MeanIoU3D(3)])
+        result = model.evaluate(logits, labels, batch_size=2, verbose=0, return_dict=True)
+        expected = brute_force_miou(labels, logits.argmax(-1), 3, -1)
+        self.assertAllClose(result["mean_iou_3d"], expected, atol=1e-6)
 
     def test_config_and_bad_arguments(self):
         metric = MeanIoU3D(num_classes=3, ignore_label=7)

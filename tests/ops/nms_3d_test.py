@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from keras import ops
 
 from keras_suite.ops import non_max_suppression_3d, rotated_box_iou_3d
 from keras_suite.testing import TestCase
@@ -7,7 +8,7 @@ from keras_suite.testing import TestCase
 
 def brute_force_nms(boxes, scores, threshold, limit=None):
     """Visits boxes best first and keeps one unless it overlaps a kept box above `threshold`."""
-    iou = rotated_box_iou_3d(boxes[:, None], boxes[None]).numpy()
+    iou = ops.convert_to_numpy(rotated_box_iou_3d(boxes[:, None], boxes[None]))
     kept = []
     for index in sorted(range(len(boxes)), key=lambda i: (-scores[i], i)):
         if all(iou[index, other] <= threshold for other in kept):

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from keras import ops
 
 from keras_suite.ops import box_footprints, rotated_box_iou_3d
 from keras_suite.testing import TestCase
@@ -83,7 +84,7 @@ class RotatedBoxIoU3DTest(TestCase):
             ],
             axis=1,
         ).astype("float32")
-        got = rotated_box_iou_3d(a, b).numpy()
+        got = ops.convert_to_numpy(rotated_box_iou_3d(a, b))
         reference = np.array([grid_iou(x, y) for x, y in zip(a, b)])
         self.assertGreater((reference > 0.1).sum(), 10)
         self.assertAllClose(got, reference, atol=0.03)
@@ -94,7 +95,7 @@ class RotatedBoxIoU3DTest(TestCase):
             [rng.uniform(-1, 1, (4, 3)), rng.uniform(0.5, 2, (4, 3)), rng.uniform(-3, 3, (4, 1))], 1
         ).astype("float32")
         b = a[::-1] + 0.2
-        matrix = rotated_box_iou_3d(a[:, None], b[None]).numpy()
+        matrix = ops.convert_to_numpy(rotated_box_iou_3d(a[:, None], b[None]))
         self.assertEqual(matrix.shape, (4, 4))
         for i in range(4):
             for j in range(4):

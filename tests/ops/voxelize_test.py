@@ -1,6 +1,7 @@
+import keras
 import numpy as np
 import pytest
-import tensorflow as tf
+from keras import ops
 
 from keras_suite.ops import devoxelize, voxelize
 from keras_suite.testing import TestCase
@@ -26,17 +27,18 @@ class VoxelizeTest(TestCase):
         features = rng.normal(size=(3, 200, 4)).astype("float32")
         num_valid = np.array([200, 57, 0], "int32")
         voxels = voxelize(points, features, num_valid, 0.25, max_voxels=200)
+        voxels = voxels._make(ops.convert_to_numpy(part) for part in voxels)
         expected = brute_force_voxelize(points, features, num_valid, 0.25)
         for b, (groups, origin) in enumerate(expected):
             count = int(voxels.num_valid_voxels[b])
             self.assertEqual(count, len(groups))
-            xyz = voxels.voxel_xyz_indices[b, :count].numpy()
+            xyz = voxels.voxel_xyz_indices[b, :count]
             self.assertEqual([tuple(v) for v in xyz], sorted(groups))
             for row, cell in enumerate(xyz):
                 self.assertAllClose(voxels.voxel_features[b, row], groups[tuple(cell)], atol=1e-5)
             self.assertAllClose(voxels.voxel_origin[b], origin * 0.25)
-            self.assertTrue(np.all(voxels.voxel_features[b, count:].numpy() == 0))
-            point_to_voxel = voxels.point_to_voxel[b].numpy()
+            self.assertTrue(np.all(voxels.voxel_features[b, count:] == 0))
+            point_to_voxel = voxels.point_to_voxel[b]
             self.assertTrue(np.all(point_to_voxel[num_valid[b] :] == -1))
             for i in range(num_valid[b]):
                 cell = np.floor(points[b, i] / 0.25).astype("int64") - origin
@@ -54,20 +56,35 @@ class VoxelizeTest(TestCase):
         rng = np.random.default_rng(1)
         points = rng.uniform(0.0, 1.0, (2, 50, 3)).astype("float32")
         voxels = voxelize(points, points, np.array([50, 20], "int32"), 0.3, max_voxels=64)
-        back = devoxelize(voxels.voxel_features, voxels.point_to_voxel).numpy()
-        p2v = voxels.point_to_voxel.numpy()
+        back = ops.convert_to_numpy(devoxelize(voxels.voxel_features, voxels.point_to_voxel))
+        features = ops.convert_to_numpy(voxels.voxel_features)
+        p2v = ops.convert_to_numpy(voxels.point_to_voxel)
         for b in range(2):
             for i in range(50):
-                expected = voxels.voxel_features[b, p2v[b, i]] if p2v[b, i] >= 0 else 0.0
+                expected = features[b, p2v[b, i]] if p2v[b, i] >= 0 else 0.0
                 self.assertAllClose(back[b, i], expected * np.ones(3))
 
-    def test_runs_in_a_graph(self):
-        points = tf.constant([[[0.05, 0.0, 0.0], [0.07, 0.02, 0.0], [0.5, 0.5, 0.5]]])
-        colours = tf.constant([[[1.0], [3.0], [5.0]]])
-        run = tf.function(lambda p, c: voxelize(p, c, tf.constant([3]), 0.1, 4))
-        voxels = run(points, colours)
-        self.assertAllEqual(voxels.num_valid_voxels, np.array([2]))
-        self.assertAllClose(voxels.voxel_features[0, :2, 0], np.array([2.0, 5.0]))
+    def test_runs_compiled(self):
+        points = np.array([[[0.05, 0.0, 0.0], [0.07, 0.02, 0.0], [0.5, 0.5, 0.5]]], "float32")
+        colours = np.array([[[1.0], [3.0], [5.0]]], "float32")
+        count = np.array([3], "int32")
+
+        def run(p, c, n):
+            return tuple(voxelize(p, c, n, 0.1, 4))
+
+        # Under jax.jit and tf.function; Keras runs torch eagerly.
+        if keras.config.backend() == "jax":
+            import jax
+
+            run = jax.jit(run)
+        elif keras.config.backend() == "tensorflow":
+            import tensorflow as tf
+
+            run = tf.function(run)
+        args = [ops.convert_to_tensor(x) for x in (points, colours, count)]
+        features, _, num_voxels, _, _ = run(*args)
+        self.assertAllEqual(num_voxels, np.array([2]))
+        self.assertAllClose(ops.convert_to_numpy(features)[0, :2, 0], np.array([2.0, 5.0]))
 
     def test_bad_inputs(self):
         points = np.zeros((1, 3, 3), "float32")

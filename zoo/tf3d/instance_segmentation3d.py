@@ -3,13 +3,20 @@
 import os
 
 import keras
-import tensorflow as tf
+import numpy as np
+from keras import ops
 
 from keras_suite.layers.sparse import SparseConv3D
+from keras_suite.losses.instance_embedding_loss_3d import InstanceEmbeddingLoss3D
+from keras_suite.losses.semantic_cross_entropy_3d import SemanticCrossEntropy3D
 from keras_suite.ops.group_instances import Instances, group_instances
 from keras_suite.ops.voxelize import devoxelize
 from keras_suite.presets.preset_mixin import PresetMixin
-from keras_suite.zoo.tf3d.sparse_unet3d import check_voxel_inputs, resolve_backbone
+from keras_suite.zoo.tf3d.sparse_unet3d import (
+    check_voxel_inputs,
+    compile_from_saved_config,
+    resolve_backbone,
+)
 
 
 @keras.saving.register_keras_serializable(package="keras_suite")
@@ -63,13 +70,7 @@ class InstanceSegmentation3D(PresetMixin, keras.Model):
     model = keras_suite.zoo.InstanceSegmentation3D(
         backbone, num_classes=5, embedding_dim=8, thing_classes=[2, 3, 4]
     )
-    model.compile(
-        "adam",
-        loss={
-            "semantic_logits": keras_suite.losses.SemanticCrossEntropy3D(),
-            "embeddings": keras_suite.losses.InstanceEmbeddingLoss3D(),
-        },
-    )
+    model.compile()  # Adam(1e-3), class cross-entropy and embedding loss, -1 ignored
     # model.fit(inputs, {"semantic_logits": voxel_classes, "embeddings": voxel_instance_ids})
     inputs = {
         "voxel_features": np.random.rand(1, 100, 4).astype("float32"),
@@ -141,6 +142,31 @@ class InstanceSegmentation3D(PresetMixin, keras.Model):
             embedding_dim, 1, dtype=self.dtype_policy, name="embedding_head"
         )
 
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+        """Configures training; "auto" gives the recipes' settings.
+
+        Args:
+            optimizer: "auto" for `keras.optimizers.Adam(1e-3)`, or an optimizer.
+            loss: "auto" for `SemanticCrossEntropy3D(ignore_label=-1)` on `semantic_logits`
+                and `InstanceEmbeddingLoss3D(pull_margin=0.5, push_margin=1.5)` on
+                `embeddings` (instance id -1: no instance), or a loss.
+            metrics: "auto" for none, or metrics.
+            **kwargs: other `keras.Model.compile` arguments.
+        """
+        if optimizer == "auto":
+            optimizer = keras.optimizers.Adam(1e-3)
+        if loss == "auto":
+            loss = {
+                "semantic_logits": SemanticCrossEntropy3D(ignore_label=-1),
+                "embeddings": InstanceEmbeddingLoss3D(pull_margin=0.5, push_margin=1.5),
+            }
+        if metrics == "auto":
+            metrics = None
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def compile_from_config(self, config):
+        compile_from_saved_config(self, config)
+
     def build(self, inputs_shape):
         if not self.backbone.built:
             self.backbone.build(inputs_shape)
@@ -154,11 +180,12 @@ class InstanceSegmentation3D(PresetMixin, keras.Model):
         xyz, num_valid = inputs["voxel_xyz_indices"], inputs["num_valid_voxels"]
         embeddings = self.embedding_head(features, xyz, num_valid)
         if self.coordinate_scale is not None:
-            position = tf.cast(xyz, embeddings.dtype) * tf.cast(
+            position = ops.cast(xyz, embeddings.dtype) * ops.cast(
                 self.coordinate_scale, embeddings.dtype
             )
-            valid = tf.sequence_mask(num_valid, tf.shape(position)[1], dtype=embeddings.dtype)
-            position = tf.pad(
+            rows = ops.arange(ops.shape(position)[1], dtype="int32")[None, :]
+            valid = ops.cast(rows < ops.cast(num_valid, "int32")[:, None], embeddings.dtype)
+            position = ops.pad(
                 position * valid[..., None], [[0, 0], [0, 0], [0, self.embedding_dim - 3]]
             )
             embeddings = embeddings + position
@@ -178,7 +205,7 @@ class InstanceSegmentation3D(PresetMixin, keras.Model):
             `instance_classes` and `instance_scores` (batch, max_instances), `num_instances`.
         """
         outputs = self(inputs, training=False)
-        probabilities = tf.nn.softmax(tf.cast(outputs["semantic_logits"], tf.float32), axis=-1)
+        probabilities = ops.softmax(ops.cast(outputs["semantic_logits"], "float32"), axis=-1)
         return group_instances(
             outputs["embeddings"],
             probabilities,
@@ -201,8 +228,9 @@ class InstanceSegmentation3D(PresetMixin, keras.Model):
             An `Instances` named tuple whose `instance_ids` are per point (batch, num_points).
         """
         found = self.predict_instances(inputs)
-        ids = devoxelize(found.instance_ids[..., tf.newaxis], point_to_voxel)[..., 0]
-        ids = tf.where(tf.convert_to_tensor(point_to_voxel) >= 0, ids, -1)
+        point_to_voxel = np.asarray(ops.convert_to_numpy(point_to_voxel))
+        ids = ops.convert_to_numpy(devoxelize(found.instance_ids[..., None], point_to_voxel))
+        ids = np.where(point_to_voxel >= 0, ids[..., 0], -1)
         return Instances(ids, found.instance_classes, found.instance_scores, found.num_instances)
 
     def compute_output_shape(self, inputs_shape):

@@ -5,7 +5,7 @@ import os
 
 import keras
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from keras_suite.layers.sparse import SparseConv3D
 from keras_suite.losses.box_corner_loss_3d import BoxCornerLoss3D
@@ -14,7 +14,11 @@ from keras_suite.losses.dynamic_box_classification_loss_3d import (
 )
 from keras_suite.ops.nms_3d import non_max_suppression_3d
 from keras_suite.presets.preset_mixin import PresetMixin
-from keras_suite.zoo.tf3d.sparse_unet3d import check_voxel_inputs, resolve_backbone
+from keras_suite.zoo.tf3d.sparse_unet3d import (
+    check_voxel_inputs,
+    compile_from_saved_config,
+    resolve_backbone,
+)
 
 MAX_LOG_SIZE = 4.0
 
@@ -29,14 +33,14 @@ def equivalent_boxes(boxes):
         A float tensor (4, ..., 7): the same boxes turned by 0, 90, 180 and 270 degrees with
         the sizes along x and y swapped for the odd turns, yaws wrapped to [-pi, pi).
     """
-    boxes = tf.convert_to_tensor(boxes, tf.float32)
+    boxes = ops.cast(ops.convert_to_tensor(boxes), "float32")
     centre, size, yaw = boxes[..., :3], boxes[..., 3:6], boxes[..., 6:]
-    swapped = tf.stack([size[..., 1], size[..., 0], size[..., 2]], axis=-1)
+    swapped = ops.stack([size[..., 1], size[..., 0], size[..., 2]], axis=-1)
     packings = []
     for turn in range(4):
-        turned = tf.math.floormod(yaw + turn * math.pi / 2 + math.pi, 2 * math.pi) - math.pi
-        packings.append(tf.concat([centre, swapped if turn % 2 else size, turned], axis=-1))
-    return tf.stack(packings)
+        turned = ops.mod(yaw + turn * math.pi / 2 + math.pi, 2 * math.pi) - math.pi
+        packings.append(ops.concatenate([centre, swapped if turn % 2 else size, turned], axis=-1))
+    return ops.stack(packings)
 
 
 def voxel_box_targets(voxel_instance_labels, box_centers, box_sizes, box_rotations, box_classes):
@@ -134,7 +138,7 @@ class ObjectDetection3D(PresetMixin, keras.Model):
     ```python
     backbone = keras_suite.zoo.SparseUNet3D([[16], [32]], [32], [[32], [16]])
     model = keras_suite.zoo.ObjectDetection3D(backbone, num_classes=3, voxel_size=0.15)
-    model.compile(keras.optimizers.Adam(1e-3))
+    model.compile()  # Adam(1e-3); the loss is the model's own `compute_loss`
     # model.fit(voxel_inputs, {"boxes": voxel_boxes, "classes": voxel_classes})
     detections = model.predict_boxes(voxel_inputs)  # one dict of boxes, scores, classes a scene
     ```
@@ -186,6 +190,31 @@ class ObjectDetection3D(PresetMixin, keras.Model):
         self.box_loss_tracker = keras.metrics.Mean(name="box_corner_loss")
         self.classification_loss_tracker = keras.metrics.Mean(name="classification_loss")
 
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+        """Configures training; "auto" gives the recipes' settings.
+
+        The loss is always the model's own `compute_loss` (corner and classification losses).
+
+        Args:
+            optimizer: "auto" for `keras.optimizers.Adam(1e-3)`, or an optimizer.
+            loss: "auto" or None.
+            metrics: "auto" for none, or metrics.
+            **kwargs: other `keras.Model.compile` arguments.
+        """
+        if loss not in ("auto", None):
+            raise ValueError(
+                "`ObjectDetection3D` computes its own loss: leave `loss` out. "
+                f"Received: loss={loss!r}"
+            )
+        if optimizer == "auto":
+            optimizer = keras.optimizers.Adam(1e-3)
+        if metrics == "auto":
+            metrics = None
+        super().compile(optimizer=optimizer, metrics=metrics, **kwargs)
+
+    def compile_from_config(self, config):
+        compile_from_saved_config(self, config)
+
     def build(self, inputs_shape):
         if not self.backbone.built:
             self.backbone.build(inputs_shape)
@@ -195,18 +224,18 @@ class ObjectDetection3D(PresetMixin, keras.Model):
 
     def call(self, inputs, training=None):
         check_voxel_inputs(inputs)
-        xyz = tf.convert_to_tensor(inputs["voxel_xyz_indices"])
-        num_valid = tf.convert_to_tensor(inputs["num_valid_voxels"])
+        xyz = ops.convert_to_tensor(inputs["voxel_xyz_indices"])
+        num_valid = ops.convert_to_tensor(inputs["num_valid_voxels"])
         features = self.backbone(inputs, training=training)
-        raw = tf.cast(self.box_head(features, xyz, num_valid), tf.float32)
+        raw = ops.cast(self.box_head(features, xyz, num_valid), "float32")
         logits = self.class_head(features, xyz, num_valid)
-        centre = (tf.cast(xyz, tf.float32) + 0.5) * self.voxel_size + raw[..., :3]
-        size = tf.exp(tf.clip_by_value(raw[..., 3:6], -MAX_LOG_SIZE, MAX_LOG_SIZE))
-        yaw = tf.atan2(raw[..., 6], raw[..., 7] + 1.0)
-        boxes = tf.concat([centre, size, yaw[..., tf.newaxis]], axis=-1)
-        valid = tf.range(tf.shape(xyz)[1])[tf.newaxis, :] < num_valid[:, tf.newaxis]
-        boxes = tf.where(valid[..., tf.newaxis], boxes, 0.0)
-        return {"boxes": tf.cast(boxes, logits.dtype), "class_logits": logits}
+        centre = (ops.cast(xyz, "float32") + 0.5) * self.voxel_size + raw[..., :3]
+        size = ops.exp(ops.clip(raw[..., 3:6], -MAX_LOG_SIZE, MAX_LOG_SIZE))
+        yaw = ops.arctan2(raw[..., 6], raw[..., 7] + 1.0)
+        boxes = ops.concatenate([centre, size, yaw[..., None]], axis=-1)
+        valid = ops.arange(ops.shape(xyz)[1], dtype="int32")[None, :] < num_valid[:, None]
+        boxes = ops.where(valid[..., None], boxes, 0.0)
+        return {"boxes": ops.cast(boxes, logits.dtype), "class_logits": logits}
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         if not isinstance(y, dict) or "boxes" not in y or "classes" not in y:
@@ -215,25 +244,28 @@ class ObjectDetection3D(PresetMixin, keras.Model):
                 "Targets must be a dict with `boxes` (batch, num_voxels, 7) and `classes` "
                 f"(batch, num_voxels) (see `voxel_box_targets`). Received: {received}"
             )
-        true_boxes = tf.cast(y["boxes"], tf.float32)
-        classes = tf.cast(y["classes"], tf.int32)
-        pred_boxes = tf.cast(y_pred["boxes"], tf.float32)
-        logits = tf.cast(y_pred["class_logits"], tf.float32)
-        packings = tf.unstack(equivalent_boxes(true_boxes), num=4)
-        corner = tf.reduce_min(
-            tf.stack([self.corner_loss(packing, pred_boxes) for packing in packings]), axis=0
+        true_boxes = ops.cast(y["boxes"], "float32")
+        classes = ops.cast(y["classes"], "int32")
+        pred_boxes = ops.cast(y_pred["boxes"], "float32")
+        logits = ops.cast(y_pred["class_logits"], "float32")
+        packings = equivalent_boxes(true_boxes)
+        corner = ops.min(
+            ops.stack([self.corner_loss(packings[turn], pred_boxes) for turn in range(4)]), axis=0
         )
-        objects = tf.cast(classes > 0, tf.float32)
-        box_loss = tf.reduce_sum(corner * objects) / tf.maximum(tf.reduce_sum(objects), 1.0)
-        packed_true = tf.concat([true_boxes, tf.cast(classes, tf.float32)[..., None]], axis=-1)
+        objects = ops.cast(classes > 0, "float32")
+        box_loss = ops.sum(corner * objects) / ops.maximum(ops.sum(objects), 1.0)
+        packed_true = ops.concatenate(
+            [true_boxes, ops.cast(classes, "float32")[..., None]], axis=-1
+        )
         classification = self.classification_loss(
-            packed_true, tf.concat([pred_boxes, logits], axis=-1)
+            packed_true, ops.concatenate([pred_boxes, logits], axis=-1)
         )
         self.box_loss_tracker.update_state(box_loss)
         self.classification_loss_tracker.update_state(classification)
         total = self.box_loss_weight * box_loss + self.classification_loss_weight * classification
-        losses = [total] + [tf.cast(loss, tf.float32) for loss in self.losses]
-        return tf.add_n(losses)
+        for loss in self.losses:
+            total = total + ops.cast(loss, "float32")
+        return total
 
     def predict_boxes(
         self,

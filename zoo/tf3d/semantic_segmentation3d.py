@@ -3,12 +3,18 @@
 import os
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 from keras_suite.layers.sparse import SparseConv3D
+from keras_suite.losses.semantic_cross_entropy_3d import SemanticCrossEntropy3D
+from keras_suite.metrics.mean_iou_3d import MeanIoU3D
 from keras_suite.ops.voxelize import devoxelize
 from keras_suite.presets.preset_mixin import PresetMixin
-from keras_suite.zoo.tf3d.sparse_unet3d import check_voxel_inputs, resolve_backbone
+from keras_suite.zoo.tf3d.sparse_unet3d import (
+    check_voxel_inputs,
+    compile_from_saved_config,
+    resolve_backbone,
+)
 
 
 @keras.saving.register_keras_serializable(package="keras_suite")
@@ -38,8 +44,7 @@ class SemanticSegmentation3D(PresetMixin, keras.Model):
     ```python
     backbone = keras_suite.zoo.SparseUNet3D([[16], [32]], [32], [[32], [16]])
     model = keras_suite.zoo.SemanticSegmentation3D(backbone, num_classes=5)
-    model.compile("adam", keras_suite.losses.SemanticCrossEntropy3D(),
-                  metrics=[keras_suite.metrics.MeanIoU3D(5)])
+    model.compile()  # Adam(1e-3), SemanticCrossEntropy3D and MeanIoU3D, label -1 ignored
     ```
     """
 
@@ -51,6 +56,26 @@ class SemanticSegmentation3D(PresetMixin, keras.Model):
         self.backbone = backbone
         self.num_classes = num_classes
         self.head = SparseConv3D(num_classes, 1, dtype=self.dtype_policy, name="class_head")
+
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+        """Configures training; "auto" gives the recipes' settings.
+
+        Args:
+            optimizer: "auto" for `keras.optimizers.Adam(1e-3)`, or an optimizer.
+            loss: "auto" for `SemanticCrossEntropy3D(ignore_label=-1)`, or a loss.
+            metrics: "auto" for `[MeanIoU3D(num_classes, ignore_label=-1)]`, or a list.
+            **kwargs: other `keras.Model.compile` arguments.
+        """
+        if optimizer == "auto":
+            optimizer = keras.optimizers.Adam(1e-3)
+        if loss == "auto":
+            loss = SemanticCrossEntropy3D(ignore_label=-1)
+        if metrics == "auto":
+            metrics = [MeanIoU3D(self.num_classes, ignore_label=-1)]
+        super().compile(optimizer=optimizer, loss=loss, metrics=metrics, **kwargs)
+
+    def compile_from_config(self, config):
+        compile_from_saved_config(self, config)
 
     def build(self, inputs_shape):
         if not self.backbone.built:
@@ -73,9 +98,9 @@ class SemanticSegmentation3D(PresetMixin, keras.Model):
         Returns:
             int32 (batch, num_points).
         """
-        labels = tf.argmax(self(inputs, training=False), axis=-1, output_type=tf.int32)
-        labels = devoxelize(labels[..., tf.newaxis], point_to_voxel)[..., 0]
-        return tf.where(tf.convert_to_tensor(point_to_voxel) >= 0, labels, -1)
+        labels = ops.cast(ops.argmax(self(inputs, training=False), axis=-1), "int32")
+        labels = devoxelize(labels[..., None], point_to_voxel)[..., 0]
+        return ops.where(ops.convert_to_tensor(point_to_voxel) >= 0, labels, -1)
 
     def compute_output_shape(self, inputs_shape):
         shape = inputs_shape["voxel_features"]

@@ -3,7 +3,7 @@
 import os
 
 import keras
-import tensorflow as tf
+from keras import ops
 
 from keras_suite.layers.sparse import (
     SparseBatchNormalization,
@@ -24,6 +24,22 @@ def resolve_backbone(backbone):
     if not isinstance(backbone, SparseUNet3D):
         raise ValueError(f"`backbone` must be a `SparseUNet3D`. Received: backbone={backbone!r}")
     return backbone
+
+
+def compile_from_saved_config(model, config):
+    """Compiles a loaded task model with the `compile()` arguments it was saved with.
+
+    Keras' own `Model.compile_from_config` skips (with a warning) models whose `compile()` is
+    overridden, as the task models' "auto" defaults are; theirs take the same arguments, so
+    their `compile_from_config` calls this.
+
+    Args:
+        model: a TF3D task model.
+        config: the `compile_config` of its saved config.
+    """
+    model.compile(**keras.saving.deserialize_keras_object(config))
+    if model.built:
+        model.optimizer.build(model.trainable_variables)
 
 
 def check_voxel_inputs(inputs):
@@ -180,14 +196,14 @@ class SparseUNet3D(PresetMixin, keras.Model):
         for conv, norm in block:
             features = conv(features, xyz, num_valid, kernel_map=kernel_map)
             if norm is not None:
-                features = tf.nn.relu(norm(features, num_valid, training=training))
+                features = ops.relu(norm(features, num_valid, training=training))
         return features
 
     def call(self, inputs, training=None):
         check_voxel_inputs(inputs)
         features = inputs["voxel_features"]
-        xyz = tf.convert_to_tensor(inputs["voxel_xyz_indices"])
-        num_valid = tf.convert_to_tensor(inputs["num_valid_voxels"])
+        xyz = ops.convert_to_tensor(inputs["voxel_xyz_indices"])
+        num_valid = ops.convert_to_tensor(inputs["num_valid_voxels"])
         skips = []
         for block in self.encoder_blocks:
             level = (xyz, num_valid, build_kernel_map(xyz, num_valid, self.kernel_size))
@@ -199,7 +215,7 @@ class SparseUNet3D(PresetMixin, keras.Model):
         features = self._run_block(self.bottleneck_block, features, level, training)
         for block, (skip, level, parent) in zip(self.decoder_blocks, reversed(skips)):
             features = self.unpool(features, parent)
-            features = tf.concat([features, tf.cast(skip, features.dtype)], axis=-1)
+            features = ops.concatenate([features, ops.cast(skip, features.dtype)], axis=-1)
             features = self.dropout(features, training=training)
             features = self._run_block(block, features, level, training)
         return features

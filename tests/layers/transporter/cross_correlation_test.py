@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -34,6 +35,7 @@ class CrossCorrelationTest(TestCase):
         out = cross_correlate(self.features, self.kernels, method="direct")
         self.assertAllClose(out, _brute_force(self.features, self.kernels), atol=1e-4, rtol=1e-4)
 
+    @pytest.mark.tensorflow_only
     def test_fft_and_direct_have_the_same_gradients(self):
         weights = np.random.default_rng(1).normal(size=(2, 8, 6, 4)).astype("float32")
         grads = {}
@@ -54,7 +56,7 @@ class CrossCorrelationTest(TestCase):
 
     def test_float16_inputs_give_float16_outputs(self):
         out = cross_correlate(self.features.astype("float16"), self.kernels.astype("float16"))
-        self.assertEqual(out.dtype, tf.float16)
+        self.assertEqual(keras.backend.standardize_dtype(out.dtype), "float16")
         self.assertAllClose(out, _brute_force(self.features, self.kernels), atol=0.1, rtol=0.05)
 
     def test_bad_inputs_raise_clear_errors(self):

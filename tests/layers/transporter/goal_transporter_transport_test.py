@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+from keras import ops
 
 from keras_suite.layers import GoalTransporterTransport
 from keras_suite.testing import TestCase
@@ -14,7 +15,9 @@ def _reference(transport, x, pick_pixels, goal):
     batch, height, width, _ = x.shape
     pad = ((0, 0), (half, half), (half, half), (0, 0))
     padded, padded_goal = np.pad(x, pad), np.pad(goal, pad)
-    keys = np.asarray(transport.key_net(padded)) * np.asarray(transport.goal_net(padded_goal))
+    keys = ops.convert_to_numpy(transport.key_net(padded)) * ops.convert_to_numpy(
+        transport.goal_net(padded_goal)
+    )
     out = np.zeros((batch, height, width, 4))
     for b in range(batch):
         row, col = pick_pixels[b] + half
@@ -24,7 +27,7 @@ def _reference(transport, x, pick_pixels, goal):
             np.stack([np.rot90(image[window], k=-k)[:crop, :crop] for k in range(4)])
             for image in (padded, padded_goal)
         )
-        kernels = np.asarray(transport.query_net(crops)) * np.asarray(
+        kernels = ops.convert_to_numpy(transport.query_net(crops)) * ops.convert_to_numpy(
             transport.goal_net(goal_crops)
         )
         for i in range(height):
@@ -51,8 +54,8 @@ class GoalTransporterTransportTest(TestCase):
 
     def test_the_goal_changes_the_logits(self):
         transport = GoalTransporterTransport(6, 4, 3, SMALL)
-        first = np.asarray(transport(self.x, self.pick, self.goal))
-        second = np.asarray(transport(self.x, self.pick, self.goal[::-1]))
+        first = ops.convert_to_numpy(transport(self.x, self.pick, self.goal))
+        second = ops.convert_to_numpy(transport(self.x, self.pick, self.goal[::-1]))
         self.assertGreater(np.abs(first - second).max(), 0.1 * np.abs(first).max())
 
     def test_config_round_trip(self):

@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+from keras import ops
 
 from keras_suite.layers import TransporterAttention
 from keras_suite.testing import TestCase
@@ -35,23 +36,25 @@ class TransporterAttentionTest(TestCase):
 
     def test_rotations_score_rotated_maps_and_rotate_back(self):
         attention = TransporterAttention(4, SMALL)
-        out = np.asarray(attention(self.x))
+        out = ops.convert_to_numpy(attention(self.x))
         for k in range(4):
             # Rotation k turns the map by k quarter turns (clockwise on screen), scores it and
             # turns the scores back.
             rotated = np.rot90(self.x, k=-k, axes=(1, 2)).copy()
-            expected = np.rot90(np.asarray(attention.net(rotated)), k=k, axes=(1, 2))
+            expected = np.rot90(ops.convert_to_numpy(attention.net(rotated)), k=k, axes=(1, 2))
             self.assertAllClose(out[..., k], expected[..., 0], atol=1e-5, rtol=1e-5)
 
     def test_non_square_maps_are_padded_to_a_square(self):
         attention = TransporterAttention(2, SMALL)
         x = self.x[:, :, :8]
-        out = np.asarray(attention(x))
+        out = ops.convert_to_numpy(attention(x))
         square = np.pad(x, ((0, 0), (0, 0), (4, 4), (0, 0)))
         self.assertAllClose(
-            out[..., 0], np.asarray(attention.net(square))[:, :, 4:12, 0], atol=1e-5
+            out[..., 0], ops.convert_to_numpy(attention.net(square))[:, :, 4:12, 0], atol=1e-5
         )
-        turned = np.rot90(np.asarray(attention.net(np.rot90(square, 2, (1, 2)).copy())), 2, (1, 2))
+        turned = np.rot90(
+            ops.convert_to_numpy(attention.net(np.rot90(square, 2, (1, 2)).copy())), 2, (1, 2)
+        )
         self.assertAllClose(out[..., 1], turned[:, :, 4:12, 0], atol=1e-5)
 
     @pytest.mark.slow

@@ -67,6 +67,7 @@ class TransporterResNetTest(TestCase):
         restored = TransporterResNet.from_config(net.get_config())
         self.assertEqual(restored.downsampling, 4)
 
+    @pytest.mark.tensorflow_only  # TensorFlow's oneDNN kernels are what the test guards.
     def test_gradients_with_four_channel_stages_match_the_reference_in_a_subprocess(self):
         # Gradients through strided 1x1 convolutions of fewer than 16 channels crashed Python
         # natively (TensorFlow's oneDNN backprop kernels), so they run in a child process.

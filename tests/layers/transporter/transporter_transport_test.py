@@ -2,6 +2,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from keras import ops
 
 from keras_suite.layers import TransporterTransport
 from keras_suite.testing import TestCase
@@ -14,7 +15,7 @@ def _reference(transport, x, pick_pixels):
     crop, half = transport.crop_size, transport.crop_size // 2
     batch, height, width, _ = x.shape
     padded = np.pad(x, ((0, 0), (half, half), (half, half), (0, 0)))
-    keys = np.asarray(transport.key_net(padded))
+    keys = ops.convert_to_numpy(transport.key_net(padded))
     out = np.zeros((batch, height, width, 4))
     for b in range(batch):
         row, col = pick_pixels[b] + half
@@ -23,7 +24,7 @@ def _reference(transport, x, pick_pixels):
         # y = row is np.rot90(k=-1).
         window = padded[b, row - half : row + half + 1, col - half : col + half + 1]
         crops = np.stack([np.rot90(window, k=-k)[:crop, :crop] for k in range(4)])
-        kernels = np.asarray(transport.query_net(crops))
+        kernels = ops.convert_to_numpy(transport.query_net(crops))
         for i in range(height):
             for j in range(width):
                 patch = keys[b, i : i + crop, j : j + crop]
@@ -62,6 +63,7 @@ class TransporterTransportTest(TestCase):
         self.assertAllClose(out, _reference(transport, self.x, self.pick), atol=1e-3, rtol=1e-3)
         self.assertEqual(TransporterTransport.from_config(transport.get_config()).downsampling, 4)
 
+    @pytest.mark.tensorflow_only
     def test_direct_and_fft_agree_with_gradients(self):
         transport = TransporterTransport(6, 4, 3, SMALL, correlation="fft")
         direct = TransporterTransport(6, 4, 3, SMALL, correlation="direct")

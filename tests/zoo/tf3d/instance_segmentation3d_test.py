@@ -1,9 +1,13 @@
+import json
+import os
+
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
+from keras import ops
 
-from keras_suite.datasets.synthetic_scenes import generate_scene, scenes_to_voxels
+from keras_suite.datasets.synthetic_scenes import generate_scene
+from keras_suite.datasets.voxel_transform import voxel_transform
 from keras_suite.losses import InstanceEmbeddingLoss3D, SemanticCrossEntropy3D
 from keras_suite.ops import group_instances, voxelize
 from keras_suite.testing import TestCase
@@ -29,19 +33,45 @@ def small_model(**kwargs):
     return InstanceSegmentation3D(backbone, **kwargs)
 
 
+def scenes_to_voxels(scenes, voxel_size, max_voxels):
+    """Voxelizes scene dicts through `voxel_transform`; labels -1 where a voxel has none."""
+    import tensorflow as tf
+
+    transform = voxel_transform("synthetic_scenes", voxel_size, max_voxels)
+    keys = ("points", "colors", "semantic_labels", "instance_labels")
+    rows = [transform({k: tf.constant(scene[k]) for k in keys}) for scene in scenes]
+    data = {k: np.stack([inputs[k] for inputs, _ in rows]) for k in rows[0][0]}
+    for key in ("voxel_semantic_labels", "voxel_instance_labels"):
+        data[key] = np.stack(
+            [np.where(t["voxel_loss_weights"] > 0, t[key], -1) for _, t in rows]
+        ).astype("int32")
+    return data
+
+
+def preset_inputs(channels):
+    """A fixed scene of 40 voxels (36 valid) for comparing presets across backends."""
+    xyz = np.stack(np.unravel_index(np.arange(0, 64 * 7, 7)[:40], (8, 8, 8)), -1)
+    features = np.cos(np.arange(40 * channels, dtype="float32")).reshape(40, channels)
+    return {
+        "voxel_features": features[None],
+        "voxel_xyz_indices": xyz.astype("int32")[None],
+        "num_valid_voxels": np.array([36], "int32"),
+    }
+
+
 class InstanceSegmentation3DTest(TestCase):
     def test_heads_on_backbone(self):
         inputs = voxel_inputs(0)
         model = small_model()
         outputs = model(inputs)
-        features = model.backbone(inputs).numpy()
+        features = ops.convert_to_numpy(model.backbone(inputs))
         for key, head in (
             ("semantic_logits", model.semantic_head),
             ("embeddings", model.embedding_head),
         ):
             kernel, bias = head.get_weights()
             expected = features @ kernel[0, 0, 0] + bias
-            actual = outputs[key].numpy()
+            actual = ops.convert_to_numpy(outputs[key])
             self.assertAllClose(actual[0], expected[0], atol=1e-5)
             self.assertAllClose(actual[1, :40], expected[1, :40], atol=1e-5)
             self.assertTrue(np.all(actual[1, 40:] == 0))
@@ -53,7 +83,7 @@ class InstanceSegmentation3DTest(TestCase):
         plain(inputs)
         spatial(inputs)
         spatial.set_weights(plain.get_weights())
-        expected = plain(inputs)["embeddings"].numpy()
+        expected = ops.convert_to_numpy(plain(inputs)["embeddings"])
         expected[..., :3] += 0.3 * inputs["voxel_xyz_indices"]
         expected[1, 40:] = 0.0
         self.assertAllClose(spatial(inputs)["embeddings"], expected, atol=1e-5)
@@ -66,7 +96,7 @@ class InstanceSegmentation3DTest(TestCase):
         # A large radius and no score floor so that the random model still forms instances.
         model = small_model(grouping_radius=0.05, min_score=0.0, min_instance_size=1)
         outputs = model(inputs, training=False)
-        probabilities = tf.nn.softmax(outputs["semantic_logits"]).numpy()
+        probabilities = ops.convert_to_numpy(ops.softmax(outputs["semantic_logits"]))
         expected = group_instances(
             outputs["embeddings"], probabilities, voxels.num_valid_voxels, [1, 2], 0.05, 0.0, 1, 32
         )
@@ -75,17 +105,20 @@ class InstanceSegmentation3DTest(TestCase):
             self.assertAllClose(actual, reference, atol=1e-6)
         self.assertGreater(int(found.num_instances[0]), 0)
         point_found = model.predict_point_instances(inputs, voxels.point_to_voxel)
-        p2v = voxels.point_to_voxel.numpy()
-        voxel_ids = found.instance_ids.numpy()
+        p2v = ops.convert_to_numpy(voxels.point_to_voxel)
+        voxel_ids = found.instance_ids
         for i in range(2):
             expected_ids = np.where(p2v[i] >= 0, voxel_ids[i][np.maximum(p2v[i], 0)], -1)
             self.assertAllEqual(point_found.instance_ids[i], expected_ids)
         self.assertAllEqual(point_found.instance_classes, found.instance_classes)
 
     @pytest.mark.slow
+    @pytest.mark.tensorflow_only  # voxel_transform and the dataset are tf.data pipelines
     def test_fit_on_synthetic_scenes_saving_and_preset(self):
+        import tensorflow as tf
+
         scenes = [generate_scene(seed, num_points=1500, max_objects=3) for seed in range(2)]
-        data = scenes_to_voxels(scenes, voxel_size=0.3, max_voxels=400)
+        data = scenes_to_voxels(scenes, 0.3, 400)
         inputs = {key: data[key] for key in VOXEL_KEYS}
         targets = {
             "semantic_logits": data["voxel_semantic_labels"],
@@ -136,8 +169,11 @@ class InstanceSegmentation3DTest(TestCase):
             self.assertAllClose(actual[key], expected[key], atol=1e-6)
 
     def test_shipped_preset_loads_offline(self):
-        metadata = InstanceSegmentation3D.presets["synthetic_scenes_instance"]
-        self.assertIn("instance_ap_50_points_held_out", metadata["metrics"])
+        assert "synthetic_scenes_instance" in InstanceSegmentation3D.presets
+        folder = os.path.join(InstanceSegmentation3D.preset_dir, "synthetic_scenes_instance")
+        with open(os.path.join(folder, "metadata.json")) as f:
+            metadata = json.load(f)
+        self.assertIn("instance_ap_50_voxels_held_out", metadata["metrics"])
         model = InstanceSegmentation3D.from_preset("synthetic_scenes_instance")
         self.assertEqual(model.count_params(), metadata["parameter_count"])
         self.assertEqual(model.thing_classes, metadata["thing_classes"])
@@ -161,3 +197,31 @@ class InstanceSegmentation3DTest(TestCase):
             InstanceSegmentation3D(backbone, num_classes=3, grouping_radius=0.0)
         with pytest.raises(ValueError, match="Inputs must be a dict"):
             small_model()(np.zeros((1, 4, 3), "float32"))
+
+    def test_shipped_preset_gives_the_tensorflow_outputs(self):
+        # Computed once under TensorFlow by loading the preset and printing its outputs on
+        # `preset_inputs` (KERAS_BACKEND=tensorflow): the first 3 voxels' first 4 channels and
+        # the sum of absolute values over all voxels.
+        outputs = InstanceSegmentation3D.from_preset("synthetic_scenes_instance")(preset_inputs(4))
+        expected = {
+            "embeddings": (
+                [
+                    [1.23775, -0.69699, -1.36691, 0.27557],
+                    [0.90241, -0.35696, 2.13024, 0.34381],
+                    [1.11371, -0.56175, 1.74677, 0.81121],
+                ],
+                226.70688,
+            ),
+            "semantic_logits": (
+                [
+                    [1.00473, -1.82606, -4.35047, -4.41274],
+                    [-1.51138, -1.43651, -2.87001, -1.76976],
+                    [1.29078, -5.03209, -3.421, -2.09064],
+                ],
+                478.8143,
+            ),
+        }
+        for key, (first, total) in expected.items():
+            value = ops.convert_to_numpy(outputs[key])
+            self.assertAllClose(value[0, :3, :4], np.array(first), atol=1e-4, rtol=0)
+            self.assertAllClose(np.abs(value).sum(), total, atol=0, rtol=1e-5)

@@ -1,10 +1,10 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
-import tensorflow_datasets as tfds
+from keras import ops
 
-from keras_suite.datasets.synthetic_scenes import SyntheticScenes, scenes_to_voxels
+from keras_suite.datasets.synthetic_scenes import SyntheticScenes
+from keras_suite.datasets.voxel_transform import voxel_transform
 from keras_suite.ops import rotated_box_iou_3d
 from keras_suite.testing import TestCase
 from keras_suite.zoo import ObjectDetection3D, SparseUNet3D
@@ -55,6 +55,32 @@ def reference_corner_loss(true_box, pred_box):
     return min(values)
 
 
+def scenes_to_voxels(scenes, voxel_size, max_voxels):
+    """Voxelizes scene dicts through `voxel_transform`; labels -1 where a voxel has none."""
+    import tensorflow as tf
+
+    transform = voxel_transform("synthetic_scenes", voxel_size, max_voxels)
+    keys = ("points", "colors", "semantic_labels", "instance_labels")
+    rows = [transform({k: tf.constant(scene[k]) for k in keys}) for scene in scenes]
+    data = {k: np.stack([inputs[k] for inputs, _ in rows]) for k in rows[0][0]}
+    for key in ("voxel_semantic_labels", "voxel_instance_labels"):
+        data[key] = np.stack(
+            [np.where(t["voxel_loss_weights"] > 0, t[key], -1) for _, t in rows]
+        ).astype("int32")
+    return data
+
+
+def preset_inputs(channels):
+    """A fixed scene of 40 voxels (36 valid) for comparing presets across backends."""
+    xyz = np.stack(np.unravel_index(np.arange(0, 64 * 7, 7)[:40], (8, 8, 8)), -1)
+    features = np.cos(np.arange(40 * channels, dtype="float32")).reshape(40, channels)
+    return {
+        "voxel_features": features[None],
+        "voxel_xyz_indices": xyz.astype("int32")[None],
+        "num_valid_voxels": np.array([36], "int32"),
+    }
+
+
 class ObjectDetection3DTest(TestCase):
     def test_box_decoding_from_heads(self):
         inputs = voxel_inputs(0)
@@ -62,19 +88,19 @@ class ObjectDetection3DTest(TestCase):
         model(inputs)
         randomize_heads(model)
         outputs = model(inputs)
-        features = model.backbone(inputs).numpy()
+        features = ops.convert_to_numpy(model.backbone(inputs))
         kernel, bias = model.box_head.get_weights()
         raw = features @ kernel[0, 0, 0] + bias
         centre = (inputs["voxel_xyz_indices"] + 0.5) * VOXEL_SIZE + raw[..., :3]
         size = np.exp(np.clip(raw[..., 3:6], -4, 4))
         yaw = np.arctan2(raw[..., 6], raw[..., 7] + 1.0)
         expected = np.concatenate([centre, size, yaw[..., None]], -1)
-        boxes = outputs["boxes"].numpy()
+        boxes = ops.convert_to_numpy(outputs["boxes"])
         self.assertAllClose(boxes[0], expected[0], atol=1e-5)
         self.assertAllClose(boxes[1, :30], expected[1, :30], atol=1e-5)
         self.assertTrue(np.all(boxes[1, 30:] == 0))
         kernel, bias = model.class_head.get_weights()
-        logits = outputs["class_logits"].numpy()
+        logits = ops.convert_to_numpy(outputs["class_logits"])
         self.assertAllClose(logits[0], features[0] @ kernel[0, 0, 0] + bias, atol=1e-5)
         self.assertEqual(logits.shape, (2, 60, 3))
 
@@ -103,7 +129,7 @@ class ObjectDetection3DTest(TestCase):
         )
         objects = np.flatnonzero(classes > 0)
         box_loss = np.mean([reference_corner_loss(true_boxes[i], pred_boxes[i]) for i in objects])
-        iou = rotated_box_iou_3d(pred_boxes, true_boxes).numpy()
+        iou = ops.convert_to_numpy(rotated_box_iou_3d(pred_boxes, true_boxes))
         self.assertAllClose(iou[:4], np.ones(4), atol=1e-5)
         self.assertAllClose(iou[4:8], np.zeros(4))
         targets = np.where((classes > 0) & (iou >= 0.5), classes, 0)
@@ -115,7 +141,7 @@ class ObjectDetection3DTest(TestCase):
     def test_equivalent_boxes_share_corners(self):
         box = np.array([1.0, 2.0, 0.5, 1.5, 0.6, 1.0, 2.9], "float32")
         corners = reference_corners(box)
-        for packing in equivalent_boxes(box).numpy():
+        for packing in ops.convert_to_numpy(equivalent_boxes(box)):
             self.assertTrue(-np.pi <= packing[6] < np.pi)
             other = reference_corners(packing)
             distances = np.linalg.norm(corners[:, None] - other[None], axis=-1)
@@ -153,11 +179,13 @@ class ObjectDetection3DTest(TestCase):
             inputs, voxel_origin=origin, score_threshold=0.4, iou_threshold=0.1
         )
         outputs = model(inputs)
-        logits = outputs["class_logits"].numpy()
+        logits = ops.convert_to_numpy(outputs["class_logits"])
         probabilities = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
         for scene, found in enumerate(detections):
             n = inputs["num_valid_voxels"][scene]
-            boxes = outputs["boxes"].numpy()[scene, :n] + np.r_[origin[scene], [0] * 4]
+            boxes = (
+                ops.convert_to_numpy(outputs["boxes"])[scene, :n] + np.r_[origin[scene], [0] * 4]
+            )
             scores = probabilities[scene, :n, 1:].max(-1)
             classes = probabilities[scene, :n, 1:].argmax(-1) + 1
             candidates = np.flatnonzero(scores >= 0.4)
@@ -172,7 +200,7 @@ class ObjectDetection3DTest(TestCase):
             self.assertAllEqual(found["classes"], classes[kept])
             # NMS: no two kept boxes of a class overlap above 0.1, and every dropped candidate
             # overlaps a better kept box of its class above 0.1.
-            iou = rotated_box_iou_3d(boxes[:, None], boxes[None]).numpy()
+            iou = ops.convert_to_numpy(rotated_box_iou_3d(boxes[:, None], boxes[None]))
             for i in candidates:
                 same = [k for k in kept if classes[k] == classes[i] and k != i]
                 overlap = iou[i, same]
@@ -183,7 +211,11 @@ class ObjectDetection3DTest(TestCase):
                     self.assertTrue(np.any((overlap > 0.1) & better))
 
     @pytest.mark.slow
+    @pytest.mark.tensorflow_only  # the TFDS builder, voxel_transform and tf.data
     def test_fit_on_synthetic_scenes_saving_and_preset(self):
+        import tensorflow as tf
+        import tensorflow_datasets as tfds
+
         builder = SyntheticScenes(config="tiny", data_dir=self.get_temp_dir())
         builder.download_and_prepare()
         scenes = []
@@ -201,7 +233,7 @@ class ObjectDetection3DTest(TestCase):
                     "box_classes": objects["label"] - 1,
                 }
             )
-        data = scenes_to_voxels(scenes, VOXEL_SIZE, max_voxels=600)
+        data = scenes_to_voxels(scenes, VOXEL_SIZE, 600)
         boxes, classes = voxel_box_targets(
             data["voxel_instance_labels"],
             [s["box_centers"] - o for s, o in zip(scenes, data["voxel_origin"])],
@@ -241,3 +273,31 @@ class ObjectDetection3DTest(TestCase):
             model.compute_loss(y=np.zeros((1, 4, 7)), y_pred=None)
         with pytest.raises(ValueError, match="Inputs must be a dict"):
             model(np.zeros((1, 4, 3)))
+
+    def test_shipped_preset_gives_the_tensorflow_outputs(self):
+        # Computed once under TensorFlow by loading the preset and printing its outputs on
+        # `preset_inputs` (KERAS_BACKEND=tensorflow): the first 3 voxels' first 4 channels and
+        # the sum of absolute values over all voxels.
+        outputs = ObjectDetection3D.from_preset("synthetic_scenes_detection")(preset_inputs(4))
+        expected = {
+            "boxes": (
+                [
+                    [0.00524, 0.31902, -0.08191, 0.56142],
+                    [-0.05573, 0.39166, 0.6678, 0.5102],
+                    [-0.14678, 0.31956, 0.79835, 0.50795],
+                ],
+                132.01959,
+            ),
+            "class_logits": (
+                [
+                    [3.17837, -4.53513, -5.06588, -4.52845],
+                    [2.33493, -3.68563, -4.13109, -4.01484],
+                    [3.0696, -4.09806, -4.32704, -4.55893],
+                ],
+                534.03857,
+            ),
+        }
+        for key, (first, total) in expected.items():
+            value = ops.convert_to_numpy(outputs[key])
+            self.assertAllClose(value[0, :3, :4], np.array(first), atol=1e-4, rtol=0)
+            self.assertAllClose(np.abs(value).sum(), total, atol=0, rtol=1e-5)

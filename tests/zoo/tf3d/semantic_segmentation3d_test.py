@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+from keras import ops
 
 from keras_suite.losses import SemanticCrossEntropy3D
 from keras_suite.metrics import MeanIoU3D
@@ -27,12 +28,23 @@ def small_model():
     return SemanticSegmentation3D(SparseUNet3D([[8], [16]], [16], [[16], [8]]), num_classes=3)
 
 
+def preset_inputs(channels):
+    """A fixed scene of 40 voxels (36 valid) for comparing presets across backends."""
+    xyz = np.stack(np.unravel_index(np.arange(0, 64 * 7, 7)[:40], (8, 8, 8)), -1)
+    features = np.cos(np.arange(40 * channels, dtype="float32")).reshape(40, channels)
+    return {
+        "voxel_features": features[None],
+        "voxel_xyz_indices": xyz.astype("int32")[None],
+        "num_valid_voxels": np.array([36], "int32"),
+    }
+
+
 class SemanticSegmentation3DTest(TestCase):
     def test_head_on_backbone(self):
         inputs, _ = voxel_inputs(0)
         model = small_model()
-        logits = model(inputs).numpy()
-        features = model.backbone(inputs).numpy()
+        logits = ops.convert_to_numpy(model(inputs))
+        features = ops.convert_to_numpy(model.backbone(inputs))
         kernel, bias = model.head.get_weights()
         expected = features @ kernel[0, 0, 0] + bias
         self.assertAllClose(logits[0], expected[0], atol=1e-5)
@@ -65,12 +77,27 @@ class SemanticSegmentation3DTest(TestCase):
             "num_valid_voxels": voxels.num_valid_voxels,
         }
         model = small_model()
-        voxel_labels = model(inputs).numpy().argmax(-1)
-        point_labels = model.predict_points(inputs, voxels.point_to_voxel).numpy()
-        p2v = voxels.point_to_voxel.numpy()
+        voxel_labels = ops.convert_to_numpy(model(inputs)).argmax(-1)
+        point_labels = ops.convert_to_numpy(model.predict_points(inputs, voxels.point_to_voxel))
+        p2v = ops.convert_to_numpy(voxels.point_to_voxel)
         expected = np.where(p2v >= 0, voxel_labels[0][np.maximum(p2v, 0)], -1)
         self.assertAllEqual(point_labels, expected)
 
     def test_bad_backbone(self):
         with pytest.raises(ValueError, match="backbone"):
             SemanticSegmentation3D(keras.layers.Dense(3), num_classes=3)
+
+    def test_shipped_preset_gives_the_tensorflow_outputs(self):
+        # Computed once under TensorFlow by loading the preset and printing its outputs on
+        # `preset_inputs` (KERAS_BACKEND=tensorflow): the first 3 voxels' first 4 channels and
+        # the sum of absolute values over all voxels.
+        logits = SemanticSegmentation3D.from_preset("synthetic_scenes_semantic")(preset_inputs(13))
+        logits = ops.convert_to_numpy(logits)
+        expected = [
+            [2.00884, 3.92257, -2.8242, -3.8675],
+            [0.27263, 3.47948, -1.87861, -3.03513],
+            [1.37622, 2.51865, -2.03724, -2.59618],
+        ]
+        self.assertAllClose(logits[0, :3, :4], np.array(expected), atol=1e-4, rtol=0)
+        self.assertAllClose(np.abs(logits).sum(), 510.53503, atol=0, rtol=1e-5)
+        self.assertTrue(np.all(logits[0, 36:] == 0))

@@ -1,9 +1,10 @@
+import warnings
 from unittest import mock
 
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
+from keras import ops
 
 from keras_suite.layers import SparseMaxPool3D, SparseUnpool3D
 from keras_suite.testing import TestCase
@@ -41,7 +42,7 @@ class SparseUNet3DTest(TestCase):
         pooled, pooled_xyz, pooled_valid, parent = SparseMaxPool3D()(skip, xyz, num_valid)
         deep = mid(pooled, pooled_xyz, pooled_valid)
         up = SparseUnpool3D()(deep, parent)
-        expected = dec(tf.concat([up, skip], axis=-1), xyz, num_valid)
+        expected = dec(ops.concatenate([up, skip], axis=-1), xyz, num_valid)
         self.assertAllClose(out, expected, atol=1e-5)
         self.assertEqual(enc.activation.__name__, "relu")
 
@@ -57,7 +58,7 @@ class SparseUNet3DTest(TestCase):
     def test_padding_rows_are_zero_and_shape(self):
         inputs = voxel_inputs(2)
         model = SparseUNet3D([[4], [6]], [8], [[6], [5]])
-        out = model(inputs, training=True).numpy()
+        out = ops.convert_to_numpy(model(inputs, training=True))
         self.assertEqual(out.shape, (2, 80, 5))
         self.assertTrue(np.all(out[1, 40:] == 0))
 
@@ -84,3 +85,30 @@ class SparseUNet3DTest(TestCase):
             SparseUNet3D("abc", [8], [[4]])
         with pytest.raises(ValueError, match="Inputs must be a dict"):
             SparseUNet3D([[4]], [8], [[4]])(np.zeros((1, 3, 3), "float32"))
+
+
+@pytest.mark.parametrize("task", ["semantic", "instance", "detection"])
+def test_compiled_task_models_save_and_load_compiled(tmp_path, task):
+    from keras_suite.zoo import InstanceSegmentation3D, ObjectDetection3D, SemanticSegmentation3D
+
+    backbone = SparseUNet3D([[4]], [4], [[4]])
+    model = {
+        "semantic": lambda: SemanticSegmentation3D(backbone, num_classes=3),
+        "instance": lambda: InstanceSegmentation3D(backbone, num_classes=3, embedding_dim=2),
+        "detection": lambda: ObjectDetection3D(backbone, num_classes=2, voxel_size=0.1),
+    }[task]()
+    model.compile(optimizer=keras.optimizers.Adam(2e-3))
+    inputs = voxel_inputs(1)
+    expected = model(inputs)
+    model.optimizer.build(model.trainable_variables)  # as training leaves it
+    model.optimizer.iterations.assign(5)
+    path = str(tmp_path / "model.keras")
+    model.save(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Keras warns when it cannot compile a loaded model
+        loaded = keras.saving.load_model(path)
+    assert loaded.compiled and int(ops.convert_to_numpy(loaded.optimizer.iterations)) == 5
+    assert float(ops.convert_to_numpy(loaded.optimizer.learning_rate)) == pytest.approx(2e-3)
+    assert type(loaded.loss) is type(model.loss)
+    for a, b in zip(keras.tree.flatten(loaded(inputs)), keras.tree.flatten(expected)):
+        np.testing.assert_allclose(ops.convert_to_numpy(a), ops.convert_to_numpy(b), atol=1e-6)
