@@ -110,8 +110,11 @@ def test_training_and_evaluation_get_their_own_bars(tmp_path, capsys, monkeypatc
 
     seen = {}
 
-    def fake_recipe(epochs, scenes, test_scenes, preset, checkpoint_dir, resume, **bars):
-        seen.update(epochs=epochs, scenes=scenes, checkpoint_dir=checkpoint_dir, resume=resume)
+    def fake_recipe(
+        epochs, scenes_per_epoch, test_scenes, preset, checkpoint_dir, resume, **bars
+    ):
+        seen.update(epochs=epochs, scenes=scenes_per_epoch, checkpoint_dir=checkpoint_dir)
+        seen.update(resume=resume)
         seen.update({name: bar.unit for name, bar in bars.items()})
         ap = {"ap": 0.5, "ap_50": 0.6, "ap_25": 0.7}
         results = {"epochs_run": 2, "first_epoch": 1, "held_out_instance_ap": ap}
