@@ -10,6 +10,9 @@ from keras_suite.datasets.synthetic_scenes import (
 from keras_suite.zoo import ObjectDetection3D, SparseUNet3D
 from keras_suite.zoo.tf3d import detection_recipes
 
+# The recipes read scenes through voxel_transform, a tf.data map.
+pytestmark = pytest.mark.tensorflow_only
+
 
 @pytest.fixture(scope="module")
 def data():

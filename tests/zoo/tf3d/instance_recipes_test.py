@@ -5,6 +5,9 @@ from keras_suite.datasets.synthetic_scenes import OBJECT_CLASSES, TEST_SEED_OFFS
 from keras_suite.zoo import InstanceSegmentation3D, SparseUNet3D
 from keras_suite.zoo.tf3d import instance_recipes
 
+# The recipes read scenes through voxel_transform, a tf.data map.
+pytestmark = pytest.mark.tensorflow_only
+
 
 @pytest.fixture(scope="module")
 def data():

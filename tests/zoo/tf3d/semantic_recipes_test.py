@@ -1,8 +1,12 @@
 import numpy as np
+import pytest
 
 from keras_suite.datasets.synthetic_scenes import TEST_SEED_OFFSET, scene_voxels
 from keras_suite.zoo import SemanticSegmentation3D, SparseUNet3D
 from keras_suite.zoo.tf3d import semantic_recipes
+
+# The recipes read scenes through voxel_transform, a tf.data map.
+pytestmark = pytest.mark.tensorflow_only
 
 
 def tiny_model():

@@ -1,9 +1,13 @@
 import numpy as np
+import pytest
 
 from keras_suite.datasets.synthetic_scenes import TEST_SEED_OFFSET, scene_voxels
 from keras_suite.zoo import SemanticSegmentation3D, SparseUNet3D
 from keras_suite.zoo.tf3d import task_backbones
 from keras_suite.zoo.tf3d.sparse_unet3d import INPUT_KEYS
+
+# Its scenes come through voxel_transform, a tf.data map.
+pytestmark = pytest.mark.tensorflow_only
 
 DIMENSIONS = ("encoder_dimensions", "bottleneck_dimensions", "decoder_dimensions")
 

@@ -7,6 +7,9 @@ import tensorflow as tf
 from keras_suite.testing import TestCase
 from keras_suite.zoo.transporter.se2_augmentation import se2_augment
 
+# The augmentation runs inside tf.data, on TensorFlow.
+pytestmark = pytest.mark.tensorflow_only
+
 
 def _blob_map(shape, pixels):
     """A map with 5x5 square blobs of values 1, 2, ... centred on the pixels."""

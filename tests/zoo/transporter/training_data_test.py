@@ -10,6 +10,9 @@ from keras_suite.zoo.transporter.training_data import training_dataset
 sys.path.insert(0, os.path.dirname(__file__))
 from synthetic_scenes import synthetic_scenes  # noqa: E402
 
+# A tf.data pipeline whose augmentation runs on TensorFlow.
+pytestmark = pytest.mark.tensorflow_only
+
 
 class TrainingDatasetTest(TestCase):
     def test_examples_without_augmentation_are_the_demos(self):

@@ -11,6 +11,9 @@ from keras_suite.zoo.transporter.training import default_downsampling, train_tra
 
 from ...envs.ravens.original_ravens import write_split
 
+# The recipe's tf.data pipeline (SE(2) augmentation) runs on TensorFlow.
+pytestmark = pytest.mark.tensorflow_only
+
 
 @pytest.fixture(scope="module")
 def demos(tmp_path_factory):

@@ -261,6 +261,7 @@ class TransporterNetTest(TestCase):
         )
 
     @pytest.mark.slow
+    @pytest.mark.tensorflow_only  # TensorFlow's oneDNN kernels are what the test guards.
     def test_fit_with_four_channel_stages_on_80_by_40_maps_runs_to_the_end(self):
         # This configuration's strided 1x1 convolutions once corrupted the heap in TensorFlow's
         # oneDNN backprop kernels and killed Python; a child process turns a crash into a failure.
