@@ -20,8 +20,17 @@ install: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# The whole suite runs on TensorFlow; the backend-agnostic parts run on JAX and PyTorch too.
+OTHER_BACKENDS := jax torch
+BACKEND_TESTS := tests/layers tests/ops tests/losses tests/metrics tests/zoo tests/tuner tests/presets
+
 test: lint
 	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadscope --durations=15 $(PYTEST_ARGS)
+	@for backend in $(OTHER_BACKENDS); do \
+		echo "== KERAS_BACKEND=$$backend"; \
+		KERAS_BACKEND=$$backend $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadscope \
+			--durations=5 $(PYTEST_ARGS) $(BACKEND_TESTS) || exit 1; \
+	done
 
 demo: $(STAMP)
 	$(BIN)/keras-suite demo --out demo_out

@@ -14,6 +14,12 @@ from keras_suite.zoo.transporter.transporter_net import normalize_image
 sys.path.insert(0, os.path.dirname(__file__))
 from synthetic_scenes import synthetic_scenes  # noqa: E402
 
+
+def _numpy(x, dtype=None):
+    """A NumPy copy of a tensor of any backend (a PyTorch output may require grad)."""
+    return np.asarray(keras.ops.convert_to_numpy(x), dtype)
+
+
 SMALL = (4, 4, 8, 8, 8, 4, 4, 4)
 
 
@@ -48,16 +54,16 @@ class GoalTransporterNetTest(TestCase):
         self.assertAllClose(outputs["pick"], model.attention(stacked), atol=1e-6)
         self.assertAllClose(outputs["place"], model.transport(image, self.picks, goal), atol=1e-5)
         other = model({**x, "goal": self.goals[::-1]})
-        self.assertGreater(np.abs(np.asarray(other["pick"]) - np.asarray(outputs["pick"])).max(), 0)
+        self.assertGreater(np.abs(_numpy(other["pick"]) - _numpy(outputs["pick"])).max(), 0)
 
     def test_act_needs_a_goal_and_returns_the_best_action(self):
         model = _model()
         image, goal = self.images[0], self.goals[0]
         action = model.act({"image": image}, goal={"image": goal})
         outputs = model({"image": image[None], "goal": goal[None]})
-        pick_logits = np.asarray(outputs["pick"])[0, ..., 0]
+        pick_logits = _numpy(outputs["pick"])[0, ..., 0]
         pick = np.array(np.unravel_index(pick_logits.argmax(), pick_logits.shape))
-        place_logits = np.asarray(
+        place_logits = _numpy(
             model({"image": image[None], "goal": goal[None], "pick_pixel": pick[None]})["place"]
         )[0]
         row, col, rot = np.unravel_index(place_logits.argmax(), place_logits.shape)

@@ -17,6 +17,12 @@ from keras_suite.zoo.transporter.transporter_net import argmax_pixels, normalize
 sys.path.insert(0, os.path.dirname(__file__))
 from synthetic_scenes import synthetic_scenes  # noqa: E402
 
+
+def _numpy(x, dtype=None):
+    """A NumPy copy of a tensor of any backend (a PyTorch output may require grad)."""
+    return np.asarray(keras.ops.convert_to_numpy(x), dtype)
+
+
 SMALL = (4, 4, 8, 8, 8, 4, 4, 4)
 
 
@@ -40,7 +46,7 @@ class TransporterNetTest(TestCase):
         self.assertAllClose(outputs["place"], model.transport(x, self.picks), atol=1e-5)
         # Without a pick pixel, the transport crops at the attention's argmax.
         free = model({"image": self.images})
-        pick = np.asarray(outputs["pick"])[..., 0].reshape(4, -1).argmax(1)
+        pick = _numpy(outputs["pick"])[..., 0].reshape(4, -1).argmax(1)
         argmax = np.stack([pick // 16, pick % 16], axis=-1)
         self.assertAllClose(free["place"], model.transport(x, argmax), atol=1e-5)
 
@@ -80,12 +86,12 @@ class TransporterNetTest(TestCase):
         self.assertAllClose(action["pose0"], expected["pose0"], atol=1e-9)
         self.assertAllClose(action["pose1"], expected["pose1"], atol=1e-9)
         outputs = model({"image": image[None]})
-        best = np.asarray(outputs["pick"])[0, ..., 0]
+        best = _numpy(outputs["pick"])[0, ..., 0]
         row, col = np.unravel_index(best.argmax(), best.shape)
         self.assertAllClose(
             action["pose0"][0], pixel_to_position(np.array([row, col]), image[..., 3]), atol=1e-9
         )
-        place_logits = np.asarray(outputs["place"])[0]
+        place_logits = _numpy(outputs["place"])[0]
         row, col, rot = np.unravel_index(place_logits.argmax(), place_logits.shape)
         self.assertAllEqual(place[0], np.array([row, col]))
         self.assertEqual(int(rotation[0]), rot)
@@ -137,7 +143,7 @@ class TransporterNetTest(TestCase):
         copies = np.concatenate([np.rot90(square, k, axes=(1, 2)) for k in range(4)])
 
         def softmax(logits):
-            logits = np.asarray(logits, "float64")
+            logits = _numpy(logits, "float64")
             e = np.exp(logits - logits.max(axis=(1, 2, 3), keepdims=True))
             return e / e.sum(axis=(1, 2, 3), keepdims=True)
 
@@ -192,9 +198,9 @@ class TransporterNetTest(TestCase):
         picks, places, bins = model.predict_labels(images)
         outputs = model({"image": images})  # `call` is unaffected
         for b in range(2):
-            pick = np.asarray(outputs["pick"])[b, ..., 0]
+            pick = _numpy(outputs["pick"])[b, ..., 0]
             self.assertAllEqual(picks[b], np.array(np.unravel_index(pick.argmax(), pick.shape)))
-            logits = np.asarray(outputs["place"][b], "float64")
+            logits = _numpy(outputs["place"][b], "float64")
             probabilities = np.exp(logits - logits.max())
             probabilities /= probabilities.sum()
             row, col, rotation = np.unravel_index(logits.argmax(), logits.shape)
@@ -305,7 +311,7 @@ print(len(history.history["loss"]), np.isfinite(history.history["loss"]).all())
         x = {"image": self.images[:1], "pick_pixel": self.picks[:1]}
         y = {"pick_pixel": self.picks[:1], "place_pixel": self.places[:1]}
         y["rotation_bin"] = self.bins[:1]
-        outputs = {k: np.asarray(v, "float64") for k, v in model(x).items()}
+        outputs = {k: _numpy(v, "float64") for k, v in model(x).items()}
 
         def cross_entropy(logits, index):
             flat = logits.reshape(-1)
