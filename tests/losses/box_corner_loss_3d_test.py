@@ -5,27 +5,7 @@ from keras import ops
 
 from keras_suite.losses import BoxCornerLoss3D, box_corners_3d
 from keras_suite.testing import TestCase
-
-
-def value_and_gradients(fn, args):
-    """`fn(*args)` (a scalar) and its gradients with respect to every arg, on any backend."""
-    backend = keras.config.backend()
-    if backend == "jax":
-        import jax
-
-        return jax.value_and_grad(lambda values: fn(*values))(list(args))
-    if backend == "torch":
-        tensors = [ops.convert_to_tensor(a).detach().requires_grad_(True) for a in args]
-        value = fn(*tensors)
-        value.backward()
-        return value.detach(), [t.grad for t in tensors]
-    import tensorflow as tf
-
-    tensors = [tf.constant(a) for a in args]
-    with tf.GradientTape() as tape:
-        tape.watch(tensors)
-        value = fn(*tensors)
-    return value, tape.gradient(value, tensors)
+from keras_suite.testing.test_case import value_and_gradients
 
 
 class BoxCornersTest(TestCase):
