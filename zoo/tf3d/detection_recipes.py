@@ -18,7 +18,7 @@ from keras_suite.datasets.synthetic_scenes import (
     scene_voxels,
 )
 from keras_suite.metrics import DetectionAP3D
-from keras_suite.zoo.tf3d.epoch_loop import run_epochs
+from keras_suite.zoo.tf3d.epoch_loop import run_epochs, stepped_learning_rate
 from keras_suite.zoo.tf3d.object_detection3d import ObjectDetection3D, voxel_box_targets
 from keras_suite.zoo.tf3d.scene_metadata import scene_metadata
 from keras_suite.zoo.tf3d.sparse_unet3d import INPUT_KEYS
@@ -100,8 +100,7 @@ def train_object_detection(
     point_geometry = uses_point_geometry(model)
 
     def fit_epoch(epoch):
-        rate = learning_rate / 3 if epochs >= 3 and epoch >= (2 * epochs) // 3 else learning_rate
-        model.optimizer.learning_rate.assign(rate)
+        model.optimizer.learning_rate.assign(stepped_learning_rate(learning_rate, epoch, epochs))
         first = epoch * TRAIN_SEED_STRIDE
         data = scene_voxels(range(first, first + scenes_per_epoch), point_geometry=point_geometry)
         history = model.fit(

@@ -66,3 +66,9 @@ def run_epochs(
             progress(epoch + 1, epochs, **logs)
     return {"first_epoch": first_epoch, "epochs_run": len(history), "logs": history}
 
+
+def stepped_learning_rate(learning_rate, epoch, epochs):
+    """The instance and detection recipes' rate: a third of it for the last third of 3+ epochs."""
+    if epochs >= 3 and epoch >= (2 * epochs) // 3:
+        return learning_rate / 3
+    return learning_rate

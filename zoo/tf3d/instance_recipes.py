@@ -18,7 +18,7 @@ from keras_suite.datasets.synthetic_scenes import (
     scene_voxels,
 )
 from keras_suite.metrics import InstanceAP3D
-from keras_suite.zoo.tf3d.epoch_loop import run_epochs
+from keras_suite.zoo.tf3d.epoch_loop import run_epochs, stepped_learning_rate
 from keras_suite.zoo.tf3d.instance_segmentation3d import InstanceSegmentation3D
 from keras_suite.zoo.tf3d.scene_metadata import scene_metadata
 from keras_suite.zoo.tf3d.sparse_unet3d import INPUT_KEYS
@@ -112,8 +112,7 @@ def train_instance_segmentation(
     point_geometry = uses_point_geometry(model)
 
     def fit_epoch(epoch):
-        rate = learning_rate / 3 if epochs >= 3 and epoch >= (2 * epochs) // 3 else learning_rate
-        model.optimizer.learning_rate.assign(rate)
+        model.optimizer.learning_rate.assign(stepped_learning_rate(learning_rate, epoch, epochs))
         first = first_seed + epoch * TRAIN_SEED_STRIDE
         data = scene_voxels(
             range(first, first + scenes_per_epoch),
