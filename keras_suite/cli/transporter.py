@@ -110,6 +110,12 @@ def add_subcommands(ravens_subparsers):
         help="place at the mean pixel around the place argmax, or not (default: each preset's)",
     )
     evaluate.add_argument(
+        "--table",
+        action="store_true",
+        help="rebuild results.md and results.png under --out from the evaluations recorded in "
+        "the built-in presets and in --out's results.json, evaluating nothing",
+    )
+    evaluate.add_argument(
         "--record",
         action="store_true",
         help="also write each result into its preset's metadata.json (under `evaluation`)",
@@ -188,6 +194,8 @@ def run_eval(args):
         for name, description in TransporterNet.presets.items():
             print(f"{name}: {description}")
         return 0
+    if args.table:
+        return write_table(args.out)
     if not args.model:
         raise ValueError(
             "`--model` must name at least one preset name or preset folder (see "
@@ -220,6 +228,26 @@ def run_eval(args):
     results_table.write_results_plot(results, paths["png"])
     for path in paths.values():
         print(f"wrote {path}", flush=True)
+    return 0
+
+
+def write_table(out_dir):
+    """`ravens eval --table`: the results table from recorded evaluations only."""
+    from keras_suite.zoo import TransporterNet
+    from keras_suite.zoo.transporter import results_table
+
+    paths = {kind: os.path.join(out_dir, f"results.{kind}") for kind in ("json", "md", "png")}
+    # A preset's recorded evaluation wins over an earlier run's cell for the same row and count.
+    results = results_table.read_results(paths["json"])
+    for row, cells in results_table.recorded_results(TransporterNet.presets).items():
+        results.setdefault(row, {}).update(cells)
+    os.makedirs(out_dir, exist_ok=True)
+    results_table.write_results_table(results, paths["md"])
+    results_table.write_results_plot(results, paths["png"])
+    cells = sum(len(row) for row in results.values())
+    print(f"{cells} measured cells in {len(results)} rows")
+    for kind in ("md", "png"):
+        print(f"wrote {paths[kind]}", flush=True)
     return 0
 
 

@@ -118,10 +118,41 @@ def test_eval_writes_the_table_and_prints_the_paths(tmp_path, monkeypatch, capsy
     assert calls[0][:2] == ("ravens_block_insertion", 2)
     assert calls[0][2]["test_time_turns"] == 4 and calls[0][2]["subpixel_place"] is True
     table = (out / "results.md").read_text()
-    assert "| block-insertion | - / paper 100.0 | 50.0 (50% solved, 2 ep.) / paper 100.0 |" in table
+    row = "| block-insertion |  | 50.0 (50% solved, 2 ep.) |  | 100.0 / 100.0 / 100.0 |  |"
+    assert row in table
     printed = capsys.readouterr().out
     for name in ("results.json", "results.md", "results.png"):
         assert f"wrote {out / name}" in printed
+
+
+def test_table_rebuilds_from_recorded_evaluations_alone(tmp_path, monkeypatch, capsys):
+    import json
+
+    from keras_suite.zoo import TransporterNet
+    from keras_suite.zoo.transporter import evaluation
+
+    monkeypatch.setattr(evaluation, "evaluate_preset", None)  # --table evaluates nothing
+    out = tmp_path / "eval"
+    out.mkdir()
+    earlier = {"score": 40.0, "success_rate": 20.0, "episodes": 10, "mean_reward": 0.4}
+    (out / "results.json").write_text(json.dumps({"sweeping-piles": {"1": earlier}}))
+    assert cli.main(["ravens", "eval", "--table", "--out", str(out)]) == 0
+    rows = {
+        line.split(" | ")[0][2:]: line.split(" | ")
+        for line in (out / "results.md").read_text().splitlines()
+        if line.startswith("| ")
+    }
+    for name in TransporterNet.presets:
+        metadata = evaluation.preset_metadata(name)
+        if "evaluation" in metadata and not metadata.get("goal_conditioned"):
+            recorded = metadata["evaluation"]
+            cell = rows[metadata["task"]][2]  # the 10-demo column
+            assert cell.startswith(f"{100 * recorded['mean_reward']:.1f} (")
+            assert f"{recorded['episodes']} ep.)" in cell
+    assert rows["sweeping-piles"][1] == "40.0 (20% solved, 10 ep.)"
+    assert rows["sweeping-piles"][4:] == ["52.4 / 74.4 / 71.5", "98.2 / 99.1 / 99.2 |"]
+    assert (out / "results.png").stat().st_size > 0
+    assert f"wrote {out / 'results.md'}" in capsys.readouterr().out
 
 
 def test_list_presets_prints_one_line_a_preset(capsys):

@@ -6,7 +6,7 @@ from PIL import Image
 from keras_suite.zoo.transporter import results_table
 
 
-def test_table_has_the_paper_layout_with_our_numbers(tmp_path):
+def test_table_puts_our_cells_beside_both_anchors(tmp_path):
     results = {
         "block-insertion": {"10": {"score": 90.0, "success_rate": 90.0, "episodes": 10}},
         "towers-of-hanoi": {"1": {"score": 71.43, "success_rate": 0.0, "episodes": 2}},
@@ -14,16 +14,13 @@ def test_table_has_the_paper_layout_with_our_numbers(tmp_path):
     path = tmp_path / "results.md"
     results_table.write_results_table(results, str(path))
     lines = path.read_text().splitlines()
-    assert lines[0] == "| task | 1 demo | 10 demos | 100 demos |"
-    row = next(line for line in lines if line.startswith("| block-insertion"))
-    assert row == (
-        "| block-insertion | - / paper 100.0 | 90.0 (90% solved, 10 ep.) / paper 100.0 "
-        "| - / paper 100.0 |"
-    )
-    assert any(
-        line.startswith("| towers-of-hanoi | 71.4 (0% solved, 2 ep.) / paper 73.1 ")
-        for line in lines
-    )
+    assert lines[0].startswith("| task | 1 demo | 10 demos | 100 demos | Transporter")
+    row = "| block-insertion |  | 90.0 (90% solved, 10 ep.) |  | 100.0 / 100.0 / 100.0 |  |"
+    assert row in lines
+    assert "| towers-of-hanoi | 71.4 (0% solved, 2 ep.) |  |  | 73.1 / 83.9 / 97.3 |  |" in lines
+    assert "| packing-boxes |  |  |  | 56.8 / 58.3 / 72.1 | 96.1 / 99.9 / 99.9 |" in lines
+    task_rows = [line for line in lines if line.startswith("| ") and "---" not in line][1:]
+    assert len(task_rows) == 10
 
 
 def test_a_goal_conditioned_result_gets_its_own_row(tmp_path):
@@ -35,10 +32,23 @@ def test_a_goal_conditioned_result_gets_its_own_row(tmp_path):
     path = tmp_path / "results.md"
     results_table.write_results_table(results, str(path))
     lines = path.read_text().splitlines()
-    assert "| block-insertion | - / paper 100.0 | 90.0 (90% solved, 4 ep.) / paper 100.0 |" in (
-        "\n".join(lines)
-    )
-    assert "| block-insertion, goal-conditioned | - | 80.0 (80% solved, 4 ep.) | - |" in lines
+    row = "| block-insertion |  | 90.0 (90% solved, 4 ep.) |  | 100.0 / 100.0 / 100.0 |  |"
+    assert row in lines
+    assert "| block-insertion, goal-conditioned |  | 80.0 (80% solved, 4 ep.) |  |  |  |" in lines
+
+
+def test_recorded_results_read_the_presets_metadata(tmp_path):
+    import json
+
+    folder = tmp_path / "preset"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    evaluation = {"mean_reward": 0.75, "success_rate": 50.0, "episodes": 4, "seeds": [1, 3, 5, 7]}
+    metadata = {"task": "packing-boxes", "n_demos": 1, "evaluation": evaluation}
+    (folder / "metadata.json").write_text(json.dumps(metadata))
+    results = results_table.recorded_results([str(folder)])
+    cell = results["packing-boxes"]["1"]
+    assert cell["score"] == 75.0 and cell["episodes"] == 4 and cell["model"] == str(folder)
 
 
 def test_results_round_trip_and_earlier_cells_get_a_score(tmp_path):
