@@ -5,15 +5,16 @@ Sparse voxels are a padded batch, as in TensorFlow 3D: `voxel_xyz_indices` int32
 `num_valid_voxels` are padding. Every voxel of a scene is packed into two int32 words,
 `high = (x + 8) << 15 | (y + 8)` and `low = z + 8`, the words of each scene are sorted once
 (lexicographically), and the neighbours of all voxels at every kernel offset are found by a binary
-search of a fixed number of steps. Every shape is static, so the same code runs under JAX's `jit`,
-TensorFlow's XLA and PyTorch, and nothing needs int64 (which JAX lacks by default). Indices must
-lie below 2**15 - 16 = 32752 per axis (3.2 km at 0.1 m voxels).
+search of a fixed number of steps. Every shape is static, so the code runs under JAX's `jit`,
+and nothing needs int64 (which JAX lacks by default). Indices must lie below 2**15 - 16 = 32752
+per axis (3.2 km at 0.1 m voxels).
 
 The sort differs between backends (`keras_suite/ops/backend/*/lexsort.py`): TensorFlow and
-PyTorch sort one int64 key, JAX sorts the two words with `jax.lax.sort`. PyTorch also has its
-own neighbour search (`backend/torch/neighbour_table.py`: one int64 key per voxel and
-`torch.searchsorted`, as eager PyTorch runs the fixed-step search op by op), and each backend
-applies the kernel map its own way (`backend/*/apply_kernel_map.py`).
+PyTorch sort one int64 key, JAX sorts the two words with `jax.lax.sort`. TensorFlow and PyTorch
+also have their own neighbour search (`backend/{tensorflow,torch}/neighbour_table.py`: one
+int64 key per voxel and the framework's `searchsorted`, one kernel where the fixed-step search
+is a loop of small ops), and each backend applies the kernel map its own way
+(`backend/*/apply_kernel_map.py`).
 """
 
 import functools
@@ -193,7 +194,8 @@ def build_kernel_map(voxel_xyz_indices, num_valid_voxels, kernel_size=3):
     `kernel_size`**3 window, the row of the neighbouring voxel in the same scene: each scene's
     packed keys are sorted once, and one binary search per (dx, dy) column of the window finds
     the first candidate (the dz neighbours follow at adjacent sorted rows). Every shape is
-    static, so it runs under `jax.jit` and XLA. Compute it once per resolution level and pass it
+    static, so it runs under `jax.jit` (on TensorFlow it runs in graphs, not under XLA; see
+    `backend/tensorflow/neighbour_table.py`). Compute it once per resolution level and pass it
     to every `SparseConv3D` at that level (`kernel_map=`), as `keras_suite.zoo.SparseUNet3D`
     does; a conv called without one builds its own. Duplicates and out-of-range indices raise
     a `ValueError` when values are known (eager calls); under `jax.jit` they are not checked.
@@ -230,7 +232,7 @@ def build_kernel_map(voxel_xyz_indices, num_valid_voxels, kernel_size=3):
     voxel_xyz_indices = ops.convert_to_tensor(voxel_xyz_indices)
     num_valid_voxels = ops.convert_to_tensor(num_valid_voxels)
     valid = validate_sparse_voxels(voxel_xyz_indices, num_valid_voxels)
-    if keras.config.backend() == "torch":
+    if keras.config.backend() in ("tensorflow", "torch"):
         search = backend_module("neighbour_table").neighbour_table
     else:
         search = compiled(neighbour_table, static_argnums=(2,))

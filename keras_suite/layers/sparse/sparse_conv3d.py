@@ -71,6 +71,9 @@ class SparseConv3D(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        # TensorFlow's kernel map search (`tf.searchsorted`) is one fast kernel in a graph but an
+        # all-pairs comparison under XLA: Keras then compiles models holding this layer as graphs.
+        self.supports_jit = keras.config.backend() != "tensorflow"
         if not isinstance(filters, int | np.integer) or filters < 1:
             raise ValueError(f"`filters` must be a positive int. Received: filters={filters!r}")
         if not isinstance(kernel_size, int | np.integer) or kernel_size < 1 or kernel_size % 2 == 0:

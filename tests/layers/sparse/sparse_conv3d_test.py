@@ -1,3 +1,5 @@
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -10,7 +12,10 @@ from keras_suite.testing.test_case import value_and_gradients
 
 
 def compiled(fn):
-    """`fn` compiled the way the backend compiles a train step (XLA on jax and tensorflow)."""
+    """`fn` compiled the way Keras compiles a train step holding a `SparseConv3D`.
+
+    XLA on JAX, a graph on TensorFlow (the layer does not support XLA there), eager on PyTorch.
+    """
     backend = keras.config.backend()
     if backend == "jax":
         import jax
@@ -19,7 +24,7 @@ def compiled(fn):
     if backend == "tensorflow":
         import tensorflow as tf
 
-        return tf.function(fn, jit_compile=True)
+        return tf.function(fn)
     return fn
 
 
@@ -130,6 +135,16 @@ class SparseConv3DTest(TestCase):
         model.compile(optimizer=keras.optimizers.Adam(0.02), loss="mse", jit_compile=False)
         self.run_fit_smoke_test(model, [features, xyz, num_valid], target, epochs=5, batch_size=2)
         self.run_model_saving_test(model, [features, xyz, num_valid], atol=1e-5)
+
+    def test_tensorflow_compiles_graphs_not_xla(self):
+        f_in = keras.Input((60, 3))
+        xyz_in = keras.Input((60, 3), dtype="int32")
+        n_in = keras.Input((), dtype="int32")
+        model = keras.Model([f_in, xyz_in, n_in], SparseConv3D(2, 3)(f_in, xyz_in, n_in))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # TensorFlow: "Proceeding with jit_compile=False"
+            model.compile(optimizer="sgd", loss="mse", jit_compile=True)
+        self.assertEqual(model.jit_compile, keras.config.backend() != "tensorflow")
 
     def test_bad_inputs(self):
         features, xyz, num_valid = random_voxels(4)
