@@ -65,13 +65,15 @@ DEFAULT_CAMERAS = (
 )
 
 
-def render(client, camera, segmentation=True):
+def render(client, camera, segmentation=True, shadow=True):
     """Renders one camera with pybullet's TinyRenderer (headless).
 
     Args:
         client: a `BulletClient`.
         camera: a `Camera`.
         segmentation: whether to return the per-pixel body ids.
+        shadow: whether bodies cast shadows, under pybullet's default light (original Ravens'
+            environment.py renders with `shadow=1` and the default light).
 
     Returns:
         `(color, depth, segm)`: uint8 `(H, W, 3)`, float32 `(H, W)` metres along the optical
@@ -95,7 +97,7 @@ def render(client, camera, segmentation=True):
         projection,
         renderer=p.ER_TINY_RENDERER,
         flags=flags,
-        shadow=0,
+        shadow=int(shadow),
     )
     color = np.asarray(color, dtype=np.uint8).reshape(height, width, 4)[..., :3]
     zbuffer = np.asarray(zbuffer, dtype=np.float32).reshape(height, width)

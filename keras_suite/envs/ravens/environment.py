@@ -7,7 +7,7 @@ from pybullet_utils import bullet_client
 
 from keras_suite.envs.ravens import cameras
 from keras_suite.envs.ravens.arm import HOME, Arm, yaw_of
-from keras_suite.envs.ravens.workspace import HEIGHTMAP_SHAPE
+from keras_suite.envs.ravens.workspace import BOUNDS, HEIGHTMAP_SHAPE, TABLE_COLOR
 
 _SETTLE_STEPS = 240
 #: Height of the spatula's approach to and retreat from a push, metres.
@@ -136,14 +136,16 @@ class RavensEnv(gymnasium.Env):
         c.resetSimulation()
         c.setGravity(0, 0, -9.8)
         c.setPhysicsEngineParameter(numSolverIterations=20, fixedTimeStep=self.time_step)
-        # An infinite collision plane drawn as a table top only: drawing the plane itself would
-        # double the rendering time.
+        # An infinite collision plane drawn as the workspace only: the 0.5 x 1 m dark grey
+        # table top of original Ravens' assets/ur5/workspace.urdf (plane.obj scaled to the
+        # workspace, rgba 0.2 0.2 0.2). The fused maps see nothing else; drawing the floor
+        # around it (assets/plane) would double the rendering time.
         plane = c.createCollisionShape(p.GEOM_PLANE)
         table = c.createVisualShape(
             p.GEOM_BOX,
-            halfExtents=[0.35, 0.6, 0.001],
-            visualFramePosition=[0.5, 0, -0.001],
-            rgbaColor=[0.55, 0.55, 0.55, 1],
+            halfExtents=[*(BOUNDS[:2, 1] - BOUNDS[:2, 0]) / 2, 0.0005],
+            visualFramePosition=[BOUNDS[0].mean(), BOUNDS[1].mean(), -0.0005],
+            rgbaColor=TABLE_COLOR,
         )
         self.plane = c.createMultiBody(0, plane, table, [0, 0, 0])
         c.changeDynamics(self.plane, -1, lateralFriction=0.8)
@@ -152,7 +154,8 @@ class RavensEnv(gymnasium.Env):
         self.arm = Arm(c, tool=self.task.tool, time_step=self.time_step)
         self.steps = 0
         self.task.reset(self, self.np_random)
-        self.settle()
+        if self.task.settle_on_reset:
+            self.settle()
         observation = self._observe()
         return observation, self._info(None)
 

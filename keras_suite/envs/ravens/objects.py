@@ -7,17 +7,21 @@ file is read, so nothing ships or downloads.
 import numpy as np
 import pybullet as p
 
+#: Ravens' palette (original Ravens utils/utils.py, COLORS: 8-bit values / 255).
 COLORS = {
-    "blue": (0.30, 0.47, 0.65),
-    "red": (0.88, 0.34, 0.35),
-    "green": (0.35, 0.63, 0.31),
-    "orange": (0.95, 0.56, 0.17),
-    "yellow": (0.93, 0.79, 0.28),
-    "purple": (0.69, 0.48, 0.63),
-    "pink": (1.00, 0.62, 0.65),
-    "cyan": (0.46, 0.72, 0.70),
-    "brown": (0.61, 0.46, 0.37),
-    "gray": (0.73, 0.69, 0.67),
+    name: tuple(v / 255.0 for v in rgb)
+    for name, rgb in {
+        "blue": (78, 121, 167),
+        "red": (255, 87, 89),
+        "green": (89, 169, 79),
+        "orange": (242, 142, 43),
+        "yellow": (237, 201, 72),
+        "purple": (176, 122, 161),
+        "pink": (255, 157, 167),
+        "cyan": (118, 183, 178),
+        "brown": (156, 117, 95),
+        "gray": (186, 176, 172),
+    }.items()
 }
 
 
@@ -35,7 +39,7 @@ def cylinder_part(radius, height, position=(0, 0, 0)):
     return ("cylinder", (radius, height), tuple(position), 0.0)
 
 
-def add_compound(client, parts, pose, color, mass=0.1, collision=True, friction=0.8):
+def add_compound(client, parts, pose, color, mass=0.1, collision=True, friction=0.8, visual=None):
     """Adds one rigid body made of box and cylinder `parts` (see `box_part`).
 
     Args:
@@ -46,6 +50,8 @@ def add_compound(client, parts, pose, color, mass=0.1, collision=True, friction=
         mass: kilograms; 0 makes the body fixed.
         collision: whether the body collides (False: a visual-only marker).
         friction: lateral friction.
+        visual: optional `(vertices, indices, normals)` of a mesh (e.g. from `lathe`) drawn
+            instead of the parts, which then only collide.
 
     Returns:
         The body id.
@@ -64,16 +70,17 @@ def add_compound(client, parts, pose, color, mass=0.1, collision=True, friction=
                 list(p.getQuaternionFromEuler((0, 0, yaw))) for *_, yaw in parts
             ],
         )
-    visual_shape = client.createVisualShapeArray(
-        shapeTypes=[p.GEOM_BOX if kind == "box" else p.GEOM_CYLINDER for kind, *_ in parts],
-        halfExtents=[
-            [s / 2 for s in dims] if kind == "box" else [0, 0, 0] for kind, dims, _, _ in parts
-        ],
-        radii=[dims[0] if kind == "cylinder" else 0 for kind, dims, _, _ in parts],
-        lengths=[dims[1] if kind == "cylinder" else 0 for kind, dims, _, _ in parts],
-        visualFramePositions=[list(pos) for _, _, pos, _ in parts],
-        visualFrameOrientations=[list(p.getQuaternionFromEuler((0, 0, yaw))) for *_, yaw in parts],
-    )
+    if visual is not None:
+        vertices, indices, normals = visual
+        visual_shape = client.createVisualShape(
+            p.GEOM_MESH,
+            vertices=vertices,
+            indices=indices,
+            normals=normals,
+            rgbaColor=rgba(color),
+        )
+    else:
+        visual_shape = _parts_visual(client, parts)
     body = client.createMultiBody(
         baseMass=mass,
         baseCollisionShapeIndex=collision_shape,
@@ -85,6 +92,64 @@ def add_compound(client, parts, pose, color, mass=0.1, collision=True, friction=
     if collision:
         client.changeDynamics(body, -1, lateralFriction=friction)
     return body
+
+
+def _parts_visual(client, parts):
+    return client.createVisualShapeArray(
+        shapeTypes=[p.GEOM_BOX if kind == "box" else p.GEOM_CYLINDER for kind, *_ in parts],
+        halfExtents=[
+            [s / 2 for s in dims] if kind == "box" else [0, 0, 0] for kind, dims, _, _ in parts
+        ],
+        radii=[dims[0] if kind == "cylinder" else 0 for kind, dims, _, _ in parts],
+        lengths=[dims[1] if kind == "cylinder" else 0 for kind, dims, _, _ in parts],
+        visualFramePositions=[list(pos) for _, _, pos, _ in parts],
+        visualFrameOrientations=[list(p.getQuaternionFromEuler((0, 0, yaw))) for *_, yaw in parts],
+    )
+
+
+def lathe(profile, segments=32, center=(0.0, 0.0)):
+    """A closed surface of revolution about the z axis, as a flat-shaded mesh.
+
+    Args:
+        profile: `(radius, z)` points of the outline, counter-clockwise in the (radius, z)
+            plane (e.g. along the bottom outwards, up the outer wall, in over the rim, down the
+            inner wall); the last point joins the first.
+        segments: facets around the axis.
+        center: `(x, y)` of the axis in the body frame.
+
+    Returns:
+        `(vertices, indices, normals)` for `add_compound(..., visual=...)`: each band between
+        two profile points has its own vertices, with outward normals, so the renderer shades
+        every band as the flat or conical surface it is.
+
+    Example:
+
+    >>> vertices, indices, normals = lathe(
+    ...     [(0.015, 0.0), (0.03, 0.0), (0.03, 0.01), (0.015, 0.01)], segments=8
+    ... )
+    >>> len(vertices), len(indices), normals[0]
+    (72, 192, [0.0, 0.0, -1.0])
+    """
+    profile = np.asarray(profile, dtype=np.float64)
+    n = len(profile)
+    angles = 2 * np.pi * np.arange(segments + 1) / segments
+    vertices, normals, indices = [], [], []
+    for k in range(n):
+        (r0, z0), (r1, z1) = profile[k], profile[(k + 1) % n]
+        length = np.hypot(r1 - r0, z1 - z0)
+        if length == 0:
+            continue
+        nr, nz = (z1 - z0) / length, -(r1 - r0) / length  # the edge turned clockwise: outward
+        base = len(vertices)
+        for a in angles:
+            c, s = np.cos(a), np.sin(a)
+            for r, z in ((r0, z0), (r1, z1)):
+                vertices.append([float(center[0] + r * c), float(center[1] + r * s), float(z)])
+                normals.append([float(nr * c), float(nr * s), float(nz)])
+        for i in range(segments):
+            a, b, c, d = (base + 2 * i + j for j in (0, 1, 3, 2))
+            indices += [a, d, c, a, c, b]
+    return vertices, indices, normals
 
 
 def add_box(client, size, pose, color, mass=0.1, collision=True):

@@ -11,3 +11,5 @@ HEIGHTMAP_SHAPE = (
     int(round((BOUNDS[1, 1] - BOUNDS[1, 0]) / PIXEL_SIZE)),
     int(round((BOUNDS[0, 1] - BOUNDS[0, 0]) / PIXEL_SIZE)),
 )
+#: The table top's colour (original Ravens' assets/ur5/workspace.urdf, material DarkGrey).
+TABLE_COLOR = (0.2, 0.2, 0.2, 1.0)

@@ -136,7 +136,11 @@ class Task:
     """A Ravens task: builds its scene, lists its goals, scores progress and plans the oracle.
 
     Subclasses set `name`, `max_steps` (Ravens' step limit) and implement `build(env, rng)`,
-    which adds the objects through `env` and appends `Goal`s to `self.goals`.
+    which adds the objects through `env`, files each under its class with `classify`, and
+    appends `Goal`s to `self.goals`.
+
+    After `reset`, `object_classes` maps each object class to its body ids, e.g.
+    `{"block": [5], "fixture": [6]}`; bodies added later (`after_step`) are filed as they come.
     """
 
     name = None
@@ -151,11 +155,16 @@ class Task:
     carry_speed = 1.0
     #: Pixels the oracle keeps off an object's visible edge when it samples a pick point.
     pick_erosion = 2
+    #: Whether `RavensEnv.reset` lets the scene come to rest before its first observation.
+    #: Original Ravens does not step the physics there (its objects start at rest), so a
+    #: task that lays objects down above their resting place shows them so at first.
+    settle_on_reset = True
 
     def __init__(self):
         self.goals = []
         self.progress = 0.0
         self.rewarded = 0.0
+        self.object_classes = {}
 
     # ------------------------------------------------------------------ episode
 
@@ -163,7 +172,13 @@ class Task:
         self.goals = []
         self.progress = 0.0
         self.rewarded = 0.0
+        self.object_classes = {}
         self.build(env, rng)
+
+    def classify(self, name, body):
+        """Files `body` under the object class `name` of `object_classes`; returns `body`."""
+        self.object_classes.setdefault(name, []).append(body)
+        return body
 
     def build(self, env, rng):
         raise NotImplementedError
