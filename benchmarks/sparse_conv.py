@@ -11,6 +11,12 @@ alternate for `--rounds` rounds because the machine may be shared; the median ov
 printed. Steps are compiled the way each backend trains: `jax.jit` on JAX, `tf.function` on
 TensorFlow, eager on PyTorch.
 
+With `--spconv-python PATH` (an interpreter whose environment holds torch and spconv, e.g. a
+separate venv with `pip install torch==2.13.0 spconv`; never a dependency of keras-suite) each
+round also times spconv's `SubMConv3d` forward, kernel map included, on the same scene
+(`spconv/sparse_conv_spconv.py`), with `OMP_WAIT_POLICY=PASSIVE`: torch's OpenMP threads
+otherwise busy-wait, and on a shared machine its times collapse.
+
 Run: `python benchmarks/sparse_conv.py` (`--quick` for a 32^3 grid and a 20k-voxel scene,
 `--backends jax,tensorflow` to choose).
 """
@@ -20,6 +26,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -186,9 +193,33 @@ def run_worker(backend, quick):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def main(backends, quick=False, rounds=3):
+def run_spconv(python, quick, threads=2):
+    """spconv's forward time on the scene of [2], from the peer interpreter `python`."""
+    _, xyz, _ = scan_like_voxels(20_000 if quick else 100_000, 64)
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "spconv")
+    with tempfile.TemporaryDirectory() as folder:
+        coords = os.path.join(folder, "coords.npy")
+        np.save(coords, xyz[0])
+        command = [python, os.path.join(script, "sparse_conv_spconv.py"), coords]
+        command += ["--channels", "64", "--threads", str(threads)]
+        env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+        result = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"The spconv peer failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main(backends, quick=False, rounds=3, spconv_python=None):
     results = {backend: [] for backend in backends}
+    peer = []
     for round_index in range(rounds):
+        if spconv_python:
+            peer.append(run_spconv(spconv_python, quick))
+            print(
+                f"round {round_index + 1} spconv    : scene forward "
+                f"{peer[-1]['seconds'] * 1e3:.1f} ms (load {os.getloadavg()[0]:.1f})",
+                flush=True,
+            )
         for backend in backends:
             result = run_worker(backend, quick)
             results[backend].append(result)
@@ -210,6 +241,12 @@ def main(backends, quick=False, rounds=3):
         f"{'backend':10s} {'[1] sparse':>12s} {'[1] dense':>12s} {'speed-up':>9s} "
         f"{'[2] forward':>12s} {'[3] map':>10s}"
     )
+    spconv = float(np.median([r["seconds"] for r in peer])) if peer else None
+    if peer:
+        print(
+            f"{'spconv':10s} {'':>12s} {'':>12s} {'':>9s} {spconv * 1e3:10.1f}ms"
+            f"   (spconv {peer[0]['spconv']}, torch {peer[0]['torch']}; x > 1: faster than spconv)"
+        )
     for backend in backends:
         median = {
             key: float(np.median([r[key] for r in results[backend]]))
@@ -220,6 +257,7 @@ def main(backends, quick=False, rounds=3):
             f"{median['dense_fwd_bwd'] * 1e3:10.1f}ms "
             f"x{median['dense_fwd_bwd'] / median['sparse_fwd_bwd']:8.1f} "
             f"{median['scene_forward'] * 1e3:10.1f}ms {median['kernel_map'] * 1e3:8.1f}ms"
+            + (f"   [2] vs spconv: x{spconv / median['scene_forward']:.2f}" if peer else "")
         )
 
 
@@ -228,9 +266,12 @@ if __name__ == "__main__":
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds")
     parser.add_argument("--backends", default=",".join(BACKENDS), help="comma-separated")
+    parser.add_argument(
+        "--spconv-python", default=None, help="an interpreter with torch and spconv (the peer)"
+    )
     parser.add_argument("--worker", choices=BACKENDS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(args.worker, args.quick)))
     else:
-        main(args.backends.split(","), quick=args.quick, rounds=args.rounds)
+        main(args.backends.split(","), args.quick, args.rounds, args.spconv_python)
