@@ -4,7 +4,10 @@ import json
 
 from keras_suite.cli.progress_bar import ProgressBar
 
-CONFIGS = ("atari", "dmc", "small", "tiny")
+CONFIGS = ("atari", "dmc", "small", "tiny", "minatar")
+# The first seed of `--eval-preset`'s episodes: `keras_suite.zoo.dreamer.evaluate.EVAL_SEED`
+# (not imported here: the command line loads no heavy module before it runs).
+EVAL_SEED = 1_000_000
 
 
 def add_parser(subparsers):
@@ -15,21 +18,39 @@ def add_parser(subparsers):
     parser.add_argument(
         "--env",
         default="atari:pong",
-        help="atari:<ALE ROM id> (e.g. atari:pong), cartpole_pixels, or a gymnasium id: image "
-        "observations go to the conv encoder, vector ones (e.g. CartPole-v1's state) to the "
-        "MLP encoder; --render trains on the rendered frames instead",
+        help="atari:<ALE ROM id> (e.g. atari:pong), minatar:<game> (asterix, breakout, freeway, "
+        "seaquest, space_invaders; use --config minatar), cartpole_pixels, or a gymnasium id: "
+        "image observations go to the conv encoder, vector ones (e.g. CartPole-v1's state) to "
+        "the MLP encoder; --render trains on the rendered frames instead",
     )
     parser.add_argument("--config", default="atari", choices=CONFIGS, help="hyper-parameters")
     parser.add_argument("--steps", type=int, default=1_000_000, help="environment steps in all")
     parser.add_argument("--prefill", type=int, default=None, help="random steps before training")
-    parser.add_argument("--time-limit", type=int, default=27000, help="Atari episode limit")
+    parser.add_argument(
+        "--train-every", type=int, default=None, help="steps per update (default: the config's)"
+    )
+    parser.add_argument(
+        "--time-limit", type=int, default=27000, help="Atari and MinAtar episode limit in steps"
+    )
     parser.add_argument("--render", action="store_true", help="use env.render() as the image")
     parser.add_argument("--jit", action="store_true", help="compile the update with XLA")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help=f"training seed, below {EVAL_SEED:,}")
     parser.add_argument(
         "--eval-preset", default=None, help="only evaluate this preset (name or folder)"
     )
     parser.add_argument("--episodes", type=int, default=1, help="episodes of --eval-preset")
+    parser.add_argument(
+        "--eval-seed",
+        type=int,
+        default=EVAL_SEED,
+        help="seed of --eval-preset's first episode (episode i: this + i); training never "
+        "uses these",
+    )
+    parser.add_argument(
+        "--sampled-policy",
+        action="store_true",
+        help="--eval-preset samples actions from the actor instead of taking the most likely",
+    )
     parser.add_argument(
         "--list-presets", action="store_true", help="print the built-in presets and exit"
     )
@@ -50,6 +71,7 @@ def run(args):
         config=args.config,
         steps=args.steps,
         prefill=args.prefill,
+        loop=None if args.train_every is None else {"train_every": args.train_every},
         time_limit=args.time_limit,
         render=args.render,
         jit_compile=args.jit,
@@ -57,7 +79,7 @@ def run(args):
         progress=ProgressBar("step"),
     )
     print(summary(results))
-    for name in ("preset", "metrics", "losses_plot", "video"):
+    for name in ("preset", "metrics", "losses_plot", "learning_curve", "video"):
         if results[name]:
             print(f"{name}: {results[name]}")
     return 0
@@ -82,8 +104,9 @@ def run_eval(args):
         args.eval_preset,
         args.env,
         episodes=args.episodes,
-        seed=args.seed,
+        seed=args.eval_seed,
         time_limit=args.time_limit,
+        sample=args.sampled_policy,
         progress=ProgressBar("episode"),
     )
     print(json.dumps(results))

@@ -122,6 +122,8 @@ class GymAdapter:
 
     def _image(self, image):
         image = np.asarray(image, np.uint8)
+        if self.size is None and not self.grayscale:
+            return image  # as it is, with any number of channels (Pillow holds at most four)
         pil = Image.fromarray(
             image.squeeze(-1) if image.ndim == 3 and image.shape[-1] == 1 else image
         )

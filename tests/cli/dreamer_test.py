@@ -31,6 +31,12 @@ def test_parser():
         False,
     )
     assert parse("--eval-preset", "tiny_cartpole_pixels", "--episodes", "3").episodes == 3
+    args = parse("--env", "minatar:breakout", "--config", "minatar")
+    assert (args.config, args.eval_seed, args.sampled_policy) == ("minatar", 1_000_000, False)
+    assert parse("--eval-seed", "7", "--sampled-policy").eval_seed == 7
+    from keras_suite.zoo.dreamer.evaluate import EVAL_SEED
+
+    assert dreamer.EVAL_SEED == EVAL_SEED
     with pytest.raises(SystemExit):
         parse("--config", "huge")
 

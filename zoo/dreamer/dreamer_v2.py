@@ -10,7 +10,7 @@ from keras_suite.presets.preset_mixin import PresetMixin
 from keras_suite.zoo.dreamer import backend
 from keras_suite.zoo.dreamer.actor_critic import ActorCritic
 from keras_suite.zoo.dreamer.configs import get_config
-from keras_suite.zoo.dreamer.world_model import WorldModel
+from keras_suite.zoo.dreamer.world_model import WorldModel, scale_images
 
 
 @keras.saving.register_keras_serializable(package="keras_suite")
@@ -22,17 +22,19 @@ class DreamerV2(PresetMixin, keras.Model):
     steps from every posterior state, each with its own Adam optimizer (learning rates
     `model_lr`, `actor_lr`, `critic_lr`, global gradient-norm clip `clip_grad`).
     `policy(obs, state)` acts in an environment. The hyper-parameters of the paper's Atari and
-    DMC runs, and small CPU configs, come with `DreamerV2.from_hparams("atari", ...)`.
+    DMC runs, small CPU configs, and a config for MinAtar's 10x10 binary grids, come with
+    `DreamerV2.from_hparams("atari", ...)`.
 
     Args:
-        obs_shape: image shape (64, 64, channels), or a dict from observation key to shape
-            (images (64, 64, channels), vectors (size,)); see `WorldModel`.
+        obs_shape: image shape (height, width, channels), or a dict from observation key to
+            shape (images (height, width, channels), vectors (size,)); see `WorldModel`.
         num_actions: number of discrete actions, or continuous action size.
         continuous_actions: whether actions are continuous vectors in [-1, 1].
         depth, deter_size, stoch_size, num_classes, hidden_size, latent: world-model sizes
             (see `WorldModel`).
         mlp_units, mlp_layers: size of all MLP heads.
-        kl_scale, kl_balance, free_nats, discount_scale, reward_transform: world-model loss.
+        kl_scale, kl_balance, free_nats, discount_scale, reward_transform, image_dist:
+            world-model loss (`image_dist="bernoulli"` for binary images such as MinAtar's).
         discount, lambda_, horizon, actor_entropy, actor_grad, target_update_every: behaviour
             (see `ActorCritic`).
         model_lr, actor_lr, critic_lr, clip_grad: optimizers.
@@ -78,6 +80,7 @@ class DreamerV2(PresetMixin, keras.Model):
         free_nats=0.0,
         discount_scale=5.0,
         reward_transform="tanh",
+        image_dist="gaussian",
         discount=0.999,
         lambda_=0.95,
         horizon=15,
@@ -117,6 +120,7 @@ class DreamerV2(PresetMixin, keras.Model):
             reward_transform,
             model_lr,
             clip_grad,
+            image_dist=image_dist,
             seed=seed,
             name="world_model",
         )
@@ -140,8 +144,8 @@ class DreamerV2(PresetMixin, keras.Model):
     @classmethod
     def from_hparams(cls, name, obs_shape, num_actions, **overrides):
         """A fresh agent with the hyper-parameters of config `name` ("atari", "dmc", "small",
-        "tiny"), for observations `obs_shape` and `num_actions` actions; `overrides` replace
-        individual values."""
+        "tiny", "minatar"), for observations `obs_shape` and `num_actions` actions; `overrides`
+        replace individual values."""
         return cls(
             obs_shape=obs_shape,
             num_actions=num_actions,
@@ -276,7 +280,7 @@ class DreamerV2(PresetMixin, keras.Model):
         }
         wm = self.world_model
         inputs = {k: ops.cast(v, "float32") for k, v in observations.items()}
-        inputs.update({k: inputs[k] / 255.0 - 0.5 for k in wm.image_keys})
+        inputs.update({k: scale_images(inputs[k], wm.image_dist) for k in wm.image_keys})
         embed = wm.embed(inputs)
         prior = self.rssm.img_step(latent, prev_action * keep[:, None], sample=sample)
         posterior = self.rssm.obs_step(prior, embed, sample=sample)
@@ -304,6 +308,7 @@ class DreamerV2(PresetMixin, keras.Model):
             free_nats=wm.free_nats,
             discount_scale=wm.discount_scale,
             reward_transform=wm.reward_transform,
+            image_dist=wm.image_dist,
             discount=ac.discount,
             lambda_=ac.lambda_,
             horizon=ac.horizon,

@@ -1,6 +1,12 @@
-"""Plays greedy episodes with a DreamerV2 agent: its evaluation return."""
+"""Plays evaluation episodes with a DreamerV2 agent: mean, spread and every episode's return."""
 
 import numpy as np
+
+# Seeds of the evaluation episodes: `evaluate` seeds episode i of a named environment with
+# EVAL_SEED + i. `train` seeds its environment with its `seed` (below EVAL_SEED) and its
+# evaluations during training with TRAIN_EVAL_SEED + seed, so no seed is shared.
+EVAL_SEED = 1_000_000
+TRAIN_EVAL_SEED = 2_000_000
 
 
 def observation_batch(agent, observations):
@@ -11,54 +17,82 @@ def observation_batch(agent, observations):
     return batch
 
 
-def evaluate(agent, env, episodes=1, seed=0, time_limit=27000, progress=None):
-    """Plays `episodes` greedy episodes with a DreamerV2 agent; returns their returns.
+def evaluate(agent, env, episodes=1, seed=EVAL_SEED, time_limit=27000, sample=False, progress=None):
+    """Plays `episodes` episodes with a DreamerV2 agent; returns their mean, std and returns.
+
+    The protocol: the policy is greedy (the actor's most likely action, as DreamerV2 evaluates)
+    unless `sample`, when actions are sampled from the actor as in training. When `env` is a
+    name, episode i is played on a fresh environment whose reset is seeded with `seed + i`,
+    seeds that `train` never uses with the default `seed` (see `EVAL_SEED`); an environment
+    object plays its episodes one after another from its own random state.
 
     Args:
         agent: a `DreamerV2`, or a preset name or folder (`DreamerV2.from_preset`).
         env: an environment with the observation-dict interface (`keras_suite.envs.GymAdapter`),
-            or a name for `keras_suite.zoo.dreamer.make_env` such as `"atari:pong"` or
-            `"cartpole_pixels"`.
+            or a name for `keras_suite.zoo.dreamer.make_env` such as `"minatar:breakout"`,
+            `"atari:pong"` or `"cartpole_pixels"`.
         episodes: how many episodes to play.
-        seed: seed of the first reset when `env` is a name.
-        time_limit: the Atari episode limit in agent steps when `env` is a name.
+        seed: seed of the first episode when `env` is a name.
+        time_limit: the Atari and MinAtar episode limit in agent steps when `env` is a name.
+        sample: sample actions instead of taking the most likely one.
         progress: optional `progress(done, total, **values)`, called after each episode with
             its `return`.
 
     Returns:
-        A dict: `mean_return`, `returns` (one per episode) and `env_steps` (steps played).
+        A dict: `mean_return`, `std_return`, `returns` (one per episode), `env_steps` (agent
+        steps played), `frames` (environment frames played), `policy` (`"greedy"` or
+        `"sampled"`), `seeds` (one per episode; `None` for an environment object), and the
+        agent's training `train_frames` and `train_updates` (from a preset's metadata as
+        `train` writes it; `None` when unknown).
 
     Example:
 
     ```python
-    results = evaluate("tiny_cartpole_pixels", "cartpole_pixels", episodes=1)
-    results["mean_return"]
+    results = evaluate("tiny_cartpole_pixels", "cartpole_pixels", episodes=2)
+    results["mean_return"], results["std_return"], results["seeds"]  # ..., [1000000, 1000001]
     ```
     """
     from keras_suite.zoo.dreamer.dreamer_v2 import DreamerV2
-    from keras_suite.zoo.dreamer.make_env import make_env
+    from keras_suite.zoo.dreamer.make_env import frames_per_step, make_env
 
     if not isinstance(episodes, int) or episodes < 1:
         raise ValueError(f"`episodes` must be a positive integer. Received: episodes={episodes!r}")
-    if isinstance(env, str):
-        env = make_env(env, time_limit=time_limit, seed=seed)
+    metadata = {}
     if isinstance(agent, str):
+        metadata = DreamerV2.preset_metadata(agent)
         agent = DreamerV2.from_preset(agent)
-    if agent.num_actions != env.num_actions:
+    name = env if isinstance(env, str) else None
+    seeds = [seed + i for i in range(episodes)] if name else None
+    first = make_env(name, time_limit=time_limit, seed=seeds[0]) if name else env
+    if agent.num_actions != first.num_actions:
         raise ValueError(
             f"The agent acts with {agent.num_actions} actions but the environment has "
-            f"{env.num_actions}: evaluate it on the environment it was trained on. "
-            f"Received: num_actions={env.num_actions}"
+            f"{first.num_actions}: evaluate it on the environment it was trained on. "
+            f"Received: num_actions={first.num_actions}"
         )
     returns, steps = [], 0
     for episode in range(episodes):
+        if name and episode:
+            env = make_env(name, time_limit=time_limit, seed=seeds[episode])
+        else:
+            env = first
         obs, state, total = env.reset(), None, 0.0
         while not obs["is_last"]:
-            action, state = agent.policy(observation_batch(agent, [obs]), state, training=False)
+            action, state = agent.policy(observation_batch(agent, [obs]), state, training=sample)
             obs = env.step(action[0])
             total += float(obs["reward"])
             steps += 1
         returns.append(total)
         if progress is not None:
             progress(episode + 1, episodes, **{"return": total})
-    return {"mean_return": float(np.mean(returns)), "returns": returns, "env_steps": steps}
+    return {
+        "mean_return": float(np.mean(returns)),
+        "std_return": float(np.std(returns)),
+        "returns": returns,
+        "env_steps": steps,
+        "frames": steps * frames_per_step(name) if name else None,
+        "policy": "sampled" if sample else "greedy",
+        "seeds": seeds,
+        "train_frames": metadata.get("frames"),
+        "train_updates": metadata.get("updates"),
+    }

@@ -24,14 +24,16 @@ class Trainer:
     The loop plays `prefill` random steps, then acts with the agent and runs `train_steps`
     gradient steps every `train_every` environment steps on `(batch_size, seq_len)` sequences
     from an `EpisodeReplay` in `logdir/replay`. Every `eval_every` steps it plays
-    `eval_episodes` greedy episodes and writes an open-loop video prediction (5 context frames,
-    the rest imagined) to `logdir/videos`. Scalars go to TensorBoard (`logdir`) and to
-    `logdir/metrics.jsonl`. Every `checkpoint_every` steps and when `run` stops (at the end, on
-    Ctrl-C or SIGTERM), the agent's and its optimizers' variables, the counters and the states of
-    the action and replay-sampling RNGs are written to `logdir/checkpoint`, after the unfinished
-    episode is written to the replay; a new `Trainer` on the same `logdir` resumes from there,
-    with the replay reloaded from disk, and samples the same batches the old one would have.
-    Observations may hold images and/or vectors: the replay stores the agent's observation keys.
+    `eval_episodes` greedy episodes on `eval_env` and writes an open-loop video prediction (5
+    context frames, the rest imagined) to `logdir/videos`. Scalars (the updates' losses, every
+    finished episode's return and length at the step where it ended, the evaluations) go to
+    TensorBoard (`logdir`) and to `logdir/metrics.jsonl`. Every `checkpoint_every` steps and
+    when `run` stops (at the end, on Ctrl-C or SIGTERM), the agent's and its optimizers'
+    variables, the counters and the states of the action and replay-sampling RNGs are written
+    to `logdir/checkpoint`, after the unfinished episode is written to the replay; a new
+    `Trainer` on the same `logdir` resumes from there, with the replay reloaded from disk, and
+    samples the same batches the old one would have. Observations may hold images and/or
+    vectors: the replay stores the agent's observation keys.
 
     Args:
         agent: a `DreamerV2`, compiled (or it is compiled with `jit_compile`).
@@ -229,6 +231,7 @@ class Trainer:
         # resets its row inside `DreamerV2.policy`.
         observations = [self._reset(i) for i in range(len(self.envs))]
         returns, state, start = [0.0] * len(self.envs), None, time.time()
+        lengths = [0] * len(self.envs)
         shown = {}
         while self.step < steps:
             actions, state = self._act(observations, state)
@@ -236,12 +239,19 @@ class Trainer:
                 obs = env.step(actions[i])
                 self.replay.add(obs, actions[i], worker=i)
                 returns[i] += float(obs["reward"])
+                lengths[i] += 1
                 self.step += 1
                 if obs["is_last"]:
                     self.episodes += 1
-                    self._log({"episode/return": returns[i], "episode/count": self.episodes})
+                    self._log(
+                        {
+                            "episode/return": returns[i],
+                            "episode/length": lengths[i],
+                            "episode/count": self.episodes,
+                        }
+                    )
                     shown["return"] = returns[i]
-                    obs, returns[i] = self._reset(i), 0.0
+                    obs, returns[i], lengths[i] = self._reset(i), 0.0, 0
                 observations[i] = obs
                 ready = self.prefill_done
                 if ready and self.step % self.train_every == 0:
@@ -256,7 +266,7 @@ class Trainer:
                     if self.agent.world_model.image_keys:
                         self.write_video()
                     if self.eval_env is self.env:  # evaluation ended the training episode
-                        observations[0], returns[0] = self._reset(0), 0.0
+                        observations[0], returns[0], lengths[0] = self._reset(0), 0.0, 0
                 if self.step % self.checkpoint_every == 0:
                     self.save()
                 if progress is not None:

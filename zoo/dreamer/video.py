@@ -5,7 +5,10 @@ from PIL import Image
 
 
 def prediction_frames(truth, prediction, max_sequences=4):
-    """Frames of (truth / model / error) rows, sequences side by side: (time, H', W', 3)."""
+    """Frames of (truth / model / error) rows, sequences side by side: (time, H', W', 3).
+
+    One channel is shown as gray, three as RGB, any other number as colours (`_colour`);
+    frames under 32 pixels high are enlarged 4 times."""
     truth = np.asarray(truth)[:max_sequences].astype(np.int16)
     prediction = np.asarray(prediction)[:max_sequences].astype(np.int16)
     error = np.abs(truth - prediction)
@@ -14,7 +17,35 @@ def prediction_frames(truth, prediction, max_sequences=4):
     frames = np.clip(frames, 0, 255).astype(np.uint8)
     if frames.shape[-1] == 1:
         frames = np.repeat(frames, 3, axis=-1)
+    elif frames.shape[-1] != 3:
+        frames = _colour(frames)
+    if frames.shape[1] < 3 * 32:  # small grids (MinAtar's 10x10): 4x4 pixels per cell
+        frames = np.repeat(np.repeat(frames, 4, axis=1), 4, axis=2)
     return frames
+
+
+def _colour(frames):
+    """RGB frames of channel stacks (e.g. MinAtar's object channels): every channel its own
+    hue from matplotlib's `tab10` cycle, a pixel the brightest of its channels' colours."""
+    hues = np.array(
+        [
+            [31, 119, 180],
+            [255, 127, 14],
+            [44, 160, 44],
+            [214, 39, 40],
+            [148, 103, 189],
+            [140, 86, 75],
+            [227, 119, 194],
+            [127, 127, 127],
+            [188, 189, 34],
+            [23, 190, 207],
+        ],
+        np.float32,
+    )
+    channels = frames.shape[-1]
+    palette = hues[np.arange(channels) % len(hues)]  # (channels, 3)
+    weighted = frames[..., :, None].astype(np.float32) / 255.0 * palette  # (..., C, 3)
+    return weighted.max(axis=-2).astype(np.uint8)
 
 
 def save_video_prediction(truth, prediction, path_prefix, fps=10, strip_every=5):

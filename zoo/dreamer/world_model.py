@@ -1,6 +1,7 @@
 """DreamerV2's world model: encoder, RSSM, image decoder, reward and discount heads."""
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_suite.layers import (
@@ -13,14 +14,29 @@ from keras_suite.layers import (
 )
 from keras_suite.zoo.dreamer import backend
 
+IMAGE_DISTS = ("gaussian", "bernoulli")
 
-def preprocess(data, reward_transform="tanh", image_keys=("image",), vector_keys=()):
-    """Turns a replay batch into model inputs: images (uint8) in [-0.5, 0.5], vectors as
+
+def scale_images(images, image_dist="gaussian"):
+    """Images as the encoder sees them: uint8 pixels scaled to [-0.5, 0.5] (`"gaussian"`), or
+    binary cells (0 or 1) as float32 (`"bernoulli"`)."""
+    images = ops.cast(images, "float32")
+    return images / 255.0 - 0.5 if image_dist == "gaussian" else images
+
+
+def preprocess(
+    data, reward_transform="tanh", image_keys=("image",), vector_keys=(), image_dist="gaussian"
+):
+    """Turns a replay batch into model inputs: images through `scale_images`, vectors as
     float32, transformed rewards, float `is_first`, and the discount target `1 - is_terminal`."""
     if reward_transform not in ("tanh", "identity"):
         raise ValueError(
             '`reward_transform` must be "tanh" or "identity". '
             f"Received: reward_transform={reward_transform!r}"
+        )
+    if image_dist not in IMAGE_DISTS:
+        raise ValueError(
+            f"`image_dist` must be one of {list(IMAGE_DISTS)}. Received: image_dist={image_dist!r}"
         )
     reward = ops.cast(data["reward"], "float32")
     inputs = {
@@ -30,7 +46,7 @@ def preprocess(data, reward_transform="tanh", image_keys=("image",), vector_keys
         "discount": 1.0 - ops.cast(data["is_terminal"], "float32"),
     }
     for key in image_keys:
-        inputs[key] = ops.cast(data[key], "float32") / 255.0 - 0.5
+        inputs[key] = scale_images(data[key], image_dist)
     for key in vector_keys:
         inputs[key] = ops.cast(data[key], "float32")
     return inputs
@@ -39,18 +55,25 @@ def preprocess(data, reward_transform="tanh", image_keys=("image",), vector_keys
 def observation_shapes(obs_shape):
     """`obs_shape` as a dict from observation key to shape: a bare shape is the `image` key.
 
-    Rank-3 shapes are images, which must be (64, 64, channels); rank-1 shapes are vectors.
+    Rank-3 shapes are images (height, width, channels), all of the same height and width;
+    rank-1 shapes are vectors.
     """
     if isinstance(obs_shape, dict):
         shapes = {str(k): tuple(int(d) for d in v) for k, v in obs_shape.items()}
     else:
         shapes = {"image": tuple(obs_shape)}
     for key, shape in shapes.items():
-        if not (len(shape) == 1 or (len(shape) == 3 and shape[:2] == (64, 64))):
+        if len(shape) not in (1, 3) or min(shape) < 1:
             raise ValueError(
-                "`obs_shape` must map each observation key to an image shape (64, 64, channels) "
-                f"or a vector shape (size,). Received: obs_shape={obs_shape} (key {key!r})"
+                "`obs_shape` must map each observation key to an image shape (height, width, "
+                f"channels) or a vector shape (size,). Received: obs_shape={obs_shape} "
+                f"(key {key!r})"
             )
+    if len({v[:2] for v in shapes.values() if len(v) == 3}) > 1:
+        raise ValueError(
+            "`obs_shape`'s images must share their height and width (they are stacked along "
+            f"channels). Received: obs_shape={obs_shape}"
+        )
     if not shapes or any(k in ("action", "reward", "is_first", "is_terminal") for k in shapes):
         raise ValueError(
             "`obs_shape` needs at least one observation key, none of them named action, "
@@ -71,11 +94,18 @@ class WorldModel(keras.Model):
     `image + vector + reward + discount_scale * discount + kl_scale * KL`, the KL balanced as in
     `keras_suite.losses.kl_balancing` (Hafner et al., 2021).
 
+    Images of any other size, such as MinAtar's 10x10 grids of binary channels, are flattened
+    through an `MLPEncoder` and decoded by an `MLPHead` with one output per cell and channel
+    (`mlp_units` wide, `mlp_layers` deep). With `image_dist="bernoulli"` the images are binary
+    (uint8 0 or 1): the encoder sees them as they are and the decoder's outputs are Bernoulli
+    logits, trained by the binary cross-entropy summed over cells and channels, as
+    kenjyoung/dreamerv2_JAX models MinAtar observations.
+
     Args:
-        obs_shape: the image shape (64, 64, channels) of the `image` key, or a dict from
-            observation key to shape: (64, 64, channels) for images (several are stacked along
-            channels) and (size,) for vectors (several are concatenated), e.g.
-            `{"vector": (4,)}` for CartPole's state.
+        obs_shape: the image shape (height, width, channels) of the `image` key, or a dict
+            from observation key to shape: (height, width, channels) for images (several are
+            stacked along channels; 64x64 goes through the conv encoder) and (size,) for vectors
+            (several are concatenated), e.g. `{"vector": (4,)}` for CartPole's state.
         num_actions: size of the action vectors.
         depth, deter_size, stoch_size, num_classes, hidden_size: encoder/decoder depth and RSSM
             sizes.
@@ -84,18 +114,21 @@ class WorldModel(keras.Model):
         kl_scale, kl_balance, free_nats, discount_scale: loss weights.
         reward_transform: "tanh" (Atari) or "identity".
         learning_rate, clip_grad: Adam settings used by `compile()` without an optimizer.
+        image_dist: "gaussian" (uint8 pixels, squared errors) or "bernoulli" (binary cells,
+            cross-entropy).
         seed: seed of the latent sampling.
         **kwargs: base model arguments (`name`).
 
     Call arguments:
-        data: a dict with the observation keys (images uint8 (batch, time, 64, 64, channels),
-            vectors float (batch, time, size)), `action` (batch, time, num_actions; the action
-            that led to each frame), `reward`, `is_first` and `is_terminal` (batch, time).
+        data: a dict with the observation keys (images uint8 (batch, time, height, width,
+            channels), vectors float (batch, time, size)), `action` (batch, time, num_actions;
+            the action that led to each frame), `reward`, `is_first` and `is_terminal` (batch,
+            time).
 
     Returns:
         A dict with `features`, the reconstruction of every observation key (images in
-        [-0.5, 0.5]), `reward`, and `discount` (the continuation probability); the latents take
-        their most likely class unless `training`.
+        [-0.5, 0.5], or Bernoulli logits), `reward`, and `discount` (the continuation
+        probability); the latents take their most likely class unless `training`.
 
     Example:
 
@@ -126,6 +159,7 @@ class WorldModel(keras.Model):
         reward_transform="tanh",
         learning_rate=2e-4,
         clip_grad=100.0,
+        image_dist="gaussian",
         seed=None,
         **kwargs,
     ):
@@ -135,6 +169,11 @@ class WorldModel(keras.Model):
         if latent not in ("categorical", "gaussian"):
             raise ValueError(
                 f'`latent` must be "categorical" or "gaussian". Received: latent={latent!r}'
+            )
+        if image_dist not in IMAGE_DISTS:
+            raise ValueError(
+                f"`image_dist` must be one of {list(IMAGE_DISTS)}. "
+                f"Received: image_dist={image_dist!r}"
             )
         self.obs_shape = obs_shape
         self.num_actions = num_actions
@@ -153,13 +192,24 @@ class WorldModel(keras.Model):
         self.reward_transform = reward_transform
         self.learning_rate = learning_rate
         self.clip_grad = clip_grad
+        self.image_dist = image_dist
         self.seed = seed
         self.obs_shapes = shapes
         self.image_keys = tuple(sorted(k for k, v in shapes.items() if len(v) == 3))
         self.vector_keys = tuple(sorted(k for k, v in shapes.items() if len(v) == 1))
         channels = sum(shapes[k][-1] for k in self.image_keys)
+        # (height, width, channels) of the stacked image keys.
+        self.image_shape = shapes[self.image_keys[0]][:2] + (channels,) if self.image_keys else None
         self.vector_size = sum(shapes[k][0] for k in self.vector_keys)
-        self.encoder = ConvEncoder(depth, name="encoder") if self.image_keys else None
+        self.conv = self.image_shape is not None and self.image_shape[:2] == (64, 64)
+        self.encoder = self.decoder = None
+        if self.conv:
+            self.encoder = ConvEncoder(depth, name="encoder")
+            self.decoder = ConvDecoder(channels, depth, name="decoder")
+        elif self.image_keys:
+            cells = int(np.prod(self.image_shape))
+            self.encoder = MLPEncoder(mlp_units, mlp_layers, name="encoder")
+            self.decoder = MLPHead(cells, mlp_units, mlp_layers, name="decoder")
         self.mlp_encoder = None
         if self.vector_keys:
             self.mlp_encoder = MLPEncoder(mlp_units, mlp_layers, name="mlp_encoder")
@@ -169,7 +219,6 @@ class WorldModel(keras.Model):
             )
         else:
             self.rssm = GaussianRSSM(deter_size, stoch_size, hidden_size, seed=seed, name="rssm")
-        self.decoder = ConvDecoder(channels, depth, name="decoder") if self.image_keys else None
         self.mlp_decoder = None
         if self.vector_keys:
             self.mlp_decoder = MLPHead(self.vector_size, mlp_units, mlp_layers, name="mlp_decoder")
@@ -182,7 +231,7 @@ class WorldModel(keras.Model):
             return
         embed_dim = 0
         if self.encoder is not None:
-            image_shape = (None, 64, 64, self.decoder.channels)
+            image_shape = (None,) + (self.image_shape if self.conv else (self.decoder.output_size,))
             self.encoder.build(image_shape)
             embed_dim += self.encoder.compute_output_shape(image_shape)[-1]
         if self.mlp_encoder is not None:
@@ -208,25 +257,39 @@ class WorldModel(keras.Model):
         return self.image_keys + self.vector_keys
 
     def preprocess(self, data):
-        """`preprocess` with this model's observation keys and reward transform."""
-        return preprocess(data, self.reward_transform, self.image_keys, self.vector_keys)
+        """`preprocess` with this model's observation keys, reward transform and image
+        distribution."""
+        return preprocess(
+            data, self.reward_transform, self.image_keys, self.vector_keys, self.image_dist
+        )
 
     def embed(self, inputs):
         """Embeds the preprocessed observations in `inputs` (any leading axes): the image keys
-        stacked along channels through the conv encoder, the vector keys concatenated through the
-        MLP encoder, the two embeddings concatenated."""
+        stacked along channels through the image encoder (flattened first unless 64x64), the
+        vector keys concatenated through the MLP encoder, the two embeddings concatenated."""
         parts = []
         if self.image_keys:
-            parts.append(self.encoder(_concat([inputs[k] for k in self.image_keys])))
+            images = _concat([inputs[k] for k in self.image_keys])
+            if not self.conv:
+                images = ops.reshape(images, tuple(ops.shape(images)[:-3]) + (-1,))
+            parts.append(self.encoder(images))
         if self.vector_keys:
             parts.append(self.mlp_encoder(_concat([inputs[k] for k in self.vector_keys])))
         return _concat(parts)
+
+    def decode_images(self, features):
+        """The decoder's output for the stacked image keys, (..., height, width, channels):
+        images in [-0.5, 0.5] (`"gaussian"`) or Bernoulli logits (`"bernoulli"`)."""
+        decoded = self.decoder(features)
+        if self.conv:
+            return decoded
+        return ops.reshape(decoded, tuple(ops.shape(decoded)[:-1]) + self.image_shape)
 
     def decode(self, features):
         """The reconstruction of every observation key from model `features`."""
         outputs = {}
         for keys, decoder in (
-            (self.image_keys, self.decoder),
+            (self.image_keys, self.decode_images),
             (self.vector_keys, self.mlp_decoder),
         ):
             if not keys:
@@ -251,8 +314,12 @@ class WorldModel(keras.Model):
         obs_loss, metrics = 0.0, {}
         if self.image_keys:
             target = _concat([inputs[k] for k in self.image_keys])
-            error = ops.cast(self.decoder(features), "float32") - target
-            metrics["image_loss"] = ops.mean(0.5 * ops.sum(error**2, axis=(-3, -2, -1)))
+            decoded = ops.cast(self.decode_images(features), "float32")
+            if self.image_dist == "bernoulli":
+                cells = ops.binary_crossentropy(target, decoded, from_logits=True)
+            else:
+                cells = 0.5 * (decoded - target) ** 2
+            metrics["image_loss"] = ops.mean(ops.sum(cells, axis=(-3, -2, -1)))
             obs_loss = obs_loss + metrics["image_loss"]
         if self.vector_keys:
             target = _concat([inputs[k] for k in self.vector_keys])
@@ -299,8 +366,9 @@ class WorldModel(keras.Model):
             context: number of observed frames.
 
         Returns:
-            `(truth, prediction)` as uint8 arrays of shape (batch, time, 64, 64, channels), the
-            image keys stacked along channels.
+            `(truth, prediction)` as uint8 arrays of shape (batch, time, height, width,
+            channels), the image keys stacked along channels; binary images are shown as 0 and
+            255, their prediction as 255 times the cells' probabilities.
         """
         if not self.image_keys:
             raise ValueError(
@@ -315,9 +383,14 @@ class WorldModel(keras.Model):
         features = ops.concatenate(
             [self.rssm.features(posterior), self.rssm.features(imagined)], axis=1
         )
-        prediction = ops.clip(ops.cast(self.decoder(features), "float32") + 0.5, 0.0, 1.0)
-        truth = ops.cast(_concat([data[k] for k in self.image_keys]), "uint8")
-        return truth, ops.cast(ops.round(prediction * 255.0), "uint8")
+        decoded = ops.cast(self.decode_images(features), "float32")
+        truth = _concat([data[k] for k in self.image_keys])
+        if self.image_dist == "bernoulli":
+            prediction = ops.sigmoid(decoded)
+            truth = ops.cast(truth, "uint8") * 255
+        else:
+            prediction = ops.clip(decoded + 0.5, 0.0, 1.0)
+        return ops.cast(truth, "uint8"), ops.cast(ops.round(prediction * 255.0), "uint8")
 
     def get_config(self):
         return dict(
@@ -339,6 +412,7 @@ class WorldModel(keras.Model):
             reward_transform=self.reward_transform,
             learning_rate=self.learning_rate,
             clip_grad=self.clip_grad,
+            image_dist=self.image_dist,
             seed=self.seed,
         )
 

@@ -135,6 +135,31 @@ class DreamerV2Test(TestCase):
         with self.assertRaisesRegex(ValueError, "vector"):
             agent.policy({"image": np.zeros((2, 64, 64, 1), "uint8"), "is_first": np.ones(2)})
 
+    def test_minatar_grids_train_act_and_round_trip(self):
+        keras.utils.set_random_seed(0)
+        agent = DreamerV2.from_hparams("minatar", (10, 10, 4), 3, **SMALL)
+        self.assertEqual(agent.world_model.image_dist, "bernoulli")
+        self.assertEqual(agent.actor_critic.discount, 0.99)
+        agent.compile(run_eagerly=EAGER)
+        data = _batch()
+        rng = np.random.default_rng(3)
+        data["image"] = (rng.random((2, 4, 10, 10, 4)) < 0.2).astype("uint8")
+        losses = [agent.train_on_batch(data, return_dict=True)["image_loss"] for _ in range(6)]
+        self.assertLess(np.mean(losses[-2:]), np.mean(losses[:2]))
+        restored = self.run_model_saving_test(agent, (data,), atol=1e-5)
+        self.assertEqual(restored.world_model.image_dist, "bernoulli")
+        obs = {"image": data["image"][:, 0], "is_first": np.ones(2)}
+        greedy, state = agent.policy(obs)
+        self.assertAllClose(restored.policy(obs)[0], greedy)
+        # The policy sees the cells as the world model's preprocessing does (0 or 1).
+        inputs = agent.world_model.preprocess({k: v[:, :1] for k, v in data.items()})
+        posterior, _ = agent.world_model.observe(inputs, sample=False)
+        self.assertAllClose(
+            ops.convert_to_numpy(state[0]["stoch"]),
+            ops.convert_to_numpy(posterior["stoch"][:, 0]),
+            atol=1e-5,
+        )
+
     @pytest.mark.slow
     def test_continuous_actions_use_dynamics_backprop(self):
         agent = DreamerV2(num_actions=2, continuous_actions=True, **SMALL)
@@ -159,7 +184,7 @@ class DreamerV2Test(TestCase):
         self.assertEqual(agent.world_model.deter_size, 64)
         self.assertEqual(agent.get_config()["kl_scale"], 0.1)
         with self.assertRaisesRegex(ValueError, "obs_shape"):
-            DreamerV2(obs_shape=(32, 32, 1), **SMALL)
+            DreamerV2(obs_shape=(32, 32), **SMALL)
         with self.assertRaisesRegex(ValueError, "Unknown DreamerV2 config"):
             DreamerV2.from_hparams("huge", (64, 64, 1), 4)
         with self.assertRaisesRegex(ValueError, "obs"):

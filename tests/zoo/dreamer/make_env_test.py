@@ -18,6 +18,24 @@ def test_names_give_the_environments_through_the_adapter():
     assert make_env("CartPole-v1").obs_shape == {"vector": (4,)}
 
 
+def test_minatar_grids_pass_unchanged():
+    from keras_suite.envs.minatar import make_minatar
+    from keras_suite.zoo.dreamer.make_env import frames_per_step
+
+    env = make_env("minatar:seaquest", time_limit=7, seed=3)
+    assert env.obs_shape == (10, 10, 10) and env.num_actions == 6
+    reference = make_minatar("seaquest", time_limit=7)
+    obs, frames = env.reset(), [reference.reset(seed=3)[0]]
+    steps = [obs]
+    while not obs["is_last"]:
+        obs = env.step(2)
+        steps.append(obs)
+        frames.append(reference.step(2)[0])
+    assert len(steps) == 8 and obs["is_terminal"] is False
+    np.testing.assert_array_equal(np.stack([o["image"] for o in steps]), np.stack(frames))
+    assert (frames_per_step("minatar:seaquest"), frames_per_step("atari:pong")) == (1, 4)
+
+
 def test_bad_names():
     with pytest.raises(ValueError, match="ALE ROM id"):
         make_env("atari:pongg")
@@ -25,3 +43,5 @@ def test_bad_names():
         make_env("cartpole-pixels")
     with pytest.raises(ValueError, match="Received: env=''"):
         make_env("")
+    with pytest.raises(ValueError, match="asterix, breakout, freeway, seaquest, space_invaders"):
+        make_env("minatar:pong")

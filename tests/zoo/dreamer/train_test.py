@@ -1,6 +1,7 @@
 import json
 import os
 
+import numpy as np
 import pytest
 
 from keras_suite.zoo import DreamerV2
@@ -42,6 +43,29 @@ def test_tiny_pixel_cartpole_run_reports_what_ran_and_resumes(tmp_path):
     assert again["updates"] == results["updates"] + again["new_updates"]
 
 
+def test_minatar_run_logs_its_learning_curve_against_frames(tmp_path):
+    from keras_suite.zoo.dreamer.learning_curve import learning_curve
+
+    loop = dict(LOOP, eval_every=60, eval_episodes=1)
+    results = train("minatar:breakout", tmp_path, config="minatar", steps=80, prefill=40, loop=loop)
+    assert results["frames"] == results["env_steps"] == 80 and results["updates"] >= 1
+    rows = [json.loads(line) for line in open(results["metrics"])]
+    episodes = [r for r in rows if "episode/return" in r]
+    # Each finished episode is logged at the step where it ended, with its length.
+    assert episodes and np.cumsum([r["episode/length"] for r in episodes]).tolist() == [
+        r["step"] for r in episodes
+    ]
+    curve = learning_curve(results["metrics"], window=2)
+    assert curve["frames"].tolist() == [r["step"] for r in episodes]
+    returns = [r["episode/return"] for r in episodes]
+    assert curve["mean_returns"][-1] == pytest.approx(np.mean(returns[-2:]))
+    assert len(curve["eval_returns"]) == 1 and curve["eval_frames"].tolist() == [60]
+    for key in ("losses_plot", "learning_curve", "video"):
+        assert os.path.isfile(results[key])
+    metadata = DreamerV2.preset_metadata(results["preset"])
+    assert (metadata["frames"], metadata["updates"]) == (80, results["updates"])
+
+
 def test_no_update_while_the_prefill_runs(tmp_path):
     results = train("CartPole-v1", tmp_path, config="tiny", steps=30, prefill=1000, loop=LOOP)
     assert (results["env_steps"], results["updates"], results["prefill_done"]) == (30, 0, False)
@@ -57,6 +81,8 @@ def test_bad_arguments_fail_before_any_folder_is_made(tmp_path):
         train("atari:not_a_game", tmp_path / "c", steps=10)
     with pytest.raises(ValueError, match="config"):
         train("cartpole_pixels", tmp_path / "d", config="huge", steps=10)
+    with pytest.raises(ValueError, match="seed"):
+        train("cartpole_pixels", tmp_path / "f", steps=10, seed=1_000_000)
     with pytest.raises(ValueError, match="unknown keys"):
         train("cartpole_pixels", tmp_path / "e", steps=10, loop={"train_evry": 3})
     assert os.listdir(tmp_path) == []

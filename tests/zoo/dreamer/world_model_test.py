@@ -119,6 +119,59 @@ class VectorWorldModelTest(TestCase):
             WorldModel(obs_shape={"reward": (1,)}, num_actions=3, **SMALL)
 
 
+def _grid_batch(batch=2, steps=6, channels=4, seed=0):
+    """A MinAtar-like batch: 10x10 binary grids (uint8 0 or 1)."""
+    data = _batch(batch, steps, seed)
+    rng = np.random.default_rng(seed + 1)
+    data["image"] = (rng.random((batch, steps, 10, 10, channels)) < 0.2).astype("uint8")
+    return data
+
+
+def _elu_mlp(x, dense_layers):
+    for layer in dense_layers:
+        z = x @ ops.convert_to_numpy(layer.kernel) + ops.convert_to_numpy(layer.bias)
+        x = np.where(z > 0, z, np.expm1(z))
+    return x
+
+
+class GridWorldModelTest(TestCase):
+    def test_bernoulli_grid_losses_match_reference(self):
+        model = WorldModel(obs_shape=(10, 10, 4), num_actions=3, image_dist="bernoulli", **SMALL)
+        self.assertFalse(model.conv)
+        data = _grid_batch()
+        inputs = {k: ops.convert_to_tensor(v) for k, v in model.preprocess(data).items()}
+        # Binary cells reach the encoder as they are: 0 or 1, flattened per step.
+        self.assertAllClose(inputs["image"], data["image"].astype("float32"))
+        embed = ops.convert_to_numpy(model.embed(inputs))
+        flat = data["image"].reshape(2, 6, 400).astype("float32")
+        self.assertAllClose(embed, _elu_mlp(flat, model.encoder.dense), atol=1e-5)
+        loss, metrics, posterior = model.compute_losses(inputs, sample=False)
+        features = ops.convert_to_numpy(model.rssm.features(posterior))
+        hidden = _elu_mlp(features, model.decoder.hidden)
+        logits = hidden @ ops.convert_to_numpy(model.decoder.out.kernel)
+        logits = (logits + ops.convert_to_numpy(model.decoder.out.bias)).reshape(2, 6, 10, 10, 4)
+        target = data["image"].astype("float64")
+        # Binary cross-entropy of Bernoulli logits, summed over cells and channels.
+        nll = np.logaddexp(0, logits) - target * logits
+        expected = nll.sum((-3, -2, -1)).mean()
+        self.assertAllClose(metrics["image_loss"], expected, rtol=1e-4, atol=1e-3)
+        others = metrics["reward_loss"] + 5.0 * metrics["discount_loss"] + 0.1 * metrics["kl"]
+        self.assertAllClose(ops.convert_to_numpy(loss), expected + others, rtol=1e-4, atol=1e-3)
+        self.assertEqual(tuple(model(data)["image"].shape), (2, 6, 10, 10, 4))
+        truth, prediction = model.video_prediction(data, context=2)
+        self.assertAllEqual(truth, data["image"] * 255)
+        self.assertEqual(tuple(prediction.shape), (2, 6, 10, 10, 4))
+
+    def test_grid_errors_and_config(self):
+        with self.assertRaisesRegex(ValueError, "image_dist"):
+            WorldModel(obs_shape=(10, 10, 4), image_dist="poisson", **SMALL)
+        with self.assertRaisesRegex(ValueError, "height and width"):
+            WorldModel(obs_shape={"a": (10, 10, 4), "b": (8, 8, 1)}, **SMALL)
+        model = WorldModel(obs_shape=(10, 10, 4), num_actions=3, image_dist="bernoulli", **SMALL)
+        restored = WorldModel.from_config(model.get_config())
+        self.assertEqual((restored.image_dist, restored.image_shape), ("bernoulli", (10, 10, 4)))
+
+
 def _preprocessed(data):
     from keras_suite.zoo.dreamer.world_model import preprocess
 
