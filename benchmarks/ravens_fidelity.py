@@ -135,6 +135,18 @@ def original_classes(env, task_name):
             "distractor_block": block_distractors,
             "distractor_bowl": bowl_distractors,
         }
+    if task_name == "assembling-kits":
+        return {"kit": fixed[:1], "silhouette": fixed[1:], "piece": rigid}
+    own = {
+        "stack-block-pyramid": ("stand", "block"),
+        "palletizing-boxes": ("pallet", "box"),
+        "packing-boxes": ("container", "box"),
+        "manipulating-rope": ("square", "rope"),
+        "sweeping-piles": ("zone", "pile"),
+    }
+    if task_name in own:
+        fixed_name, rigid_name = own[task_name]
+        return {fixed_name: fixed, rigid_name: rigid}
     raise ValueError(f"No class map for the original's task {task_name!r}.")
 
 

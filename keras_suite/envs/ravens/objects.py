@@ -1,4 +1,4 @@
-"""Procedural Ravens objects: boxes, compounds, prisms, bowls, rings, zones, kits and rope.
+"""Procedural Ravens objects: boxes, compounds, prisms, lathed meshes and rings, with the palette.
 
 Every object is built from pybullet primitives or from vertices computed here; no mesh or URDF
 file is read, so nothing ships or downloads.
@@ -213,45 +213,3 @@ def ring_parts(inner_radius, outer_radius, height, segments=16, z=0.0):
             box_part((width, chord, height), (mid * np.cos(angle), mid * np.sin(angle), z), angle)
         )
     return parts
-
-
-def add_rope(client, start, end, n_parts=20, radius=0.005, color="red", end_color="blue"):
-    """Adds a rope: `n_parts` small boxes linked by point-to-point constraints.
-
-    The beads are laid from `start` to `end` (metres); neighbours are joined by a ball joint at
-    their common midpoint, so the chain bends freely but does not stretch.
-
-    Returns:
-        The list of bead body ids, from the `start` end.
-    """
-    start = np.asarray(start, dtype=np.float64)
-    end = np.asarray(end, dtype=np.float64)
-    step = (end - start) / (n_parts - 1)
-    collision = client.createCollisionShape(p.GEOM_BOX, halfExtents=[radius] * 3)
-    beads = []
-    for i in range(n_parts):
-        visual = client.createVisualShape(
-            p.GEOM_SPHERE,
-            radius=radius * 1.5,
-            rgbaColor=rgba(end_color if i in (0, n_parts - 1) else color),
-        )
-        bead = client.createMultiBody(
-            0.1, collision, visual, basePosition=(start + i * step).tolist()
-        )
-        client.changeDynamics(bead, -1, lateralFriction=0.6)
-        if beads:
-            half = (step / 2).tolist()
-            constraint = client.createConstraint(
-                parentBodyUniqueId=beads[-1],
-                parentLinkIndex=-1,
-                childBodyUniqueId=bead,
-                childLinkIndex=-1,
-                jointType=p.JOINT_POINT2POINT,
-                jointAxis=(0, 0, 0),
-                parentFramePosition=half,
-                childFramePosition=[-h for h in half],
-            )
-            client.changeConstraint(constraint, maxForce=100)
-            client.setCollisionFilterPair(beads[-1], bead, -1, -1, 0)
-        beads.append(bead)
-    return beads

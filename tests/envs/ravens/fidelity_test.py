@@ -89,15 +89,7 @@ def test_earth_movers_distance_of_a_hand_worked_shift():
 
 def test_there_is_a_reference_per_task():
     tasks = [os.path.basename(path)[: -len(".json")] for path in REFERENCES]
-    assert tasks == sorted(
-        [
-            "workspace",
-            "block-insertion",
-            "place-red-in-green",
-            "towers-of-hanoi",
-            "align-box-corner",
-        ]
-    )
+    assert tasks == sorted([*ravens.TASKS, "workspace"])
 
 
 @pytest.mark.parametrize("path", REFERENCES, ids=lambda p: os.path.basename(p)[:-5])
@@ -105,6 +97,8 @@ def test_the_fused_maps_look_as_the_original_s(path):
     with open(path) as f:
         reference = json.load(f)
     ours = _our_statistics(reference["task"], reference["seeds"])
+    if "background" not in reference["classes"]:  # measured on the workspace's own reference
+        ours.pop("background", None)
     assert sorted(ours) == sorted(reference["classes"])
     for name, expected in reference["classes"].items():
         got = ours[name]

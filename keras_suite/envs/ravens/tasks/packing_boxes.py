@@ -8,7 +8,10 @@ from keras_suite.envs.ravens.tasks.task import Goal, Task, invert, multiply, tra
 
 MARGIN = 0.01
 MIN_SIZE = 0.05
-WALL = 0.005
+#: The container: a 2 mm floor and 2 mm walls as tall as the container, centred on its
+#: outline, brown (original Ravens assets/container/container-template.urdf).
+WALL = 0.002
+#: Box colours: every named colour but brown (original Ravens tasks/packing_boxes.py).
 COLORS = ("blue", "red", "green", "orange", "yellow", "purple", "pink", "cyan", "gray")
 
 
@@ -30,20 +33,25 @@ def split_space(low, high, rng):
     return split_space(low, high_a, rng) + split_space(low_b, high, rng)
 
 
-def container_parts(size, height=0.02):
-    """The four thin walls of an open container of inner `size`, frame at its floor centre."""
-    sx, sy = size[0] / 2, size[1] / 2
+def container_parts(size):
+    """The floor and four walls of an open container of `size`, frame at its floor centre."""
+    sx, sy, height = size[0] / 2, size[1] / 2, size[2]
     z = height / 2
     return [
-        objects.box_part((2 * sx + 2 * WALL, WALL, height), (0, sy + WALL / 2, z)),
-        objects.box_part((2 * sx + 2 * WALL, WALL, height), (0, -sy - WALL / 2, z)),
-        objects.box_part((WALL, 2 * sy, height), (sx + WALL / 2, 0, z)),
-        objects.box_part((WALL, 2 * sy, height), (-sx - WALL / 2, 0, z)),
+        objects.box_part((size[0], size[1], WALL), (0, 0, 0)),
+        objects.box_part((size[0], WALL, height), (0, sy, z)),
+        objects.box_part((size[0], WALL, height), (0, -sy, z)),
+        objects.box_part((WALL, size[1], height), (sx, 0, z)),
+        objects.box_part((WALL, size[1], height), (-sx, 0, z)),
     ]
 
 
 class PackingBoxes(Task):
-    """A container of random size and the boxes that tile it (with 1 cm gaps), scattered."""
+    """A container of random size and the boxes that tile it (with 1 cm gaps), scattered.
+
+    As in the original Ravens (tasks/packing_boxes.py): a 5 cm deep container 5 to 30 cm on
+    a side, boxes at least 5 cm on a side, 20 steps. Object classes: "container" and "box".
+    """
 
     name = "packing-boxes"
     max_steps = 20
@@ -52,7 +60,10 @@ class PackingBoxes(Task):
         zone_size = np.array([rng.uniform(0.05, 0.3), rng.uniform(0.05, 0.3), 0.05])
         zone_pose = env.random_pose(zone_size, rng)
         zone_pose = (np.array([*zone_pose[0][:2], 0.0]), zone_pose[1])
-        objects.add_compound(env.client, container_parts(zone_size), zone_pose, "brown", mass=0)
+        container = objects.add_compound(
+            env.client, container_parts(zone_size), zone_pose, "brown", mass=0
+        )
+        self.classify("container", container)
         stack = zone_size - np.array([0.01, 0.01, 0.0])
         cells = split_space(np.array([0.01, 0.01, 0.0]), stack, rng)
         boxes, targets, points = [], [], {}
@@ -63,7 +74,7 @@ class PackingBoxes(Task):
             pose = env.random_pose(size, rng)
             color = COLORS[int(rng.integers(len(COLORS)))]
             box = env.add_movable(objects.add_box(env.client, size, pose, color))
-            boxes.append(box)
+            boxes.append(self.classify("box", box))
             points[box] = box_points(size)
         self.goals.append(
             Goal(

@@ -5,9 +5,26 @@ import numpy as np
 from keras_suite.envs.ravens import objects
 from keras_suite.envs.ravens.tasks.task import Goal, Task, multiply, quat_from_yaw
 
-PALLET_POSE = (np.array([0.5, 0.25, 0.01]), np.array([0.0, 0.0, 0.0, 1.0]))
-PALLET_SIZE = (0.3, 0.25, 0.02)
+#: The pallet's pose and its zone (original Ravens tasks/palletizing_boxes.py).
+PALLET_POSE = (np.array([0.5, 0.25, 0.02]), np.array([0.0, 0.0, 0.0, 1.0]))
 ZONE_SIZE = (0.3, 0.25, 0.25)
+#: The pallet, 30 x 25 x 3.75 cm, light wood (original Ravens assets/pallet/pallet.urdf and
+#: the geometry of its pallet.obj at scale 0.25): seven top slats across its width, three
+#: runners along its length, five bottom slats; `(x0, x1)` of the slats in the pallet frame.
+PALLET_SIZE = (0.3, 0.25, 0.0375)
+PALLET_COLOR = (0.8706, 0.7216, 0.5294)
+_TOP_SLATS = (
+    (-0.15, -0.115),
+    (-0.0975, -0.0725),
+    (-0.055, -0.03),
+    (-0.0125, 0.0125),
+    (0.03, 0.055),
+    (0.0725, 0.0975),
+    (0.115, 0.15),
+)
+_BOTTOM_SLATS = (_TOP_SLATS[0], _TOP_SLATS[2], _TOP_SLATS[3], _TOP_SLATS[4], _TOP_SLATS[6])
+_RUNNERS = ((-0.125, -0.115), (-0.005, 0.005), (0.115, 0.125))
+_DECK = 0.005
 STACK_SIZE = np.array([0.19, 0.19, 0.19])
 STACK_DIMS = (2, 3, 3)
 MARGIN = 0.01
@@ -16,6 +33,22 @@ SPAWN_POSITION = (0.5, -0.25, 0.1)
 #: A box on the pallet that has drifted this far (x, y; metres) from its target is placed again
 #: before the next box, while nothing rests on it.
 REPAIR_DISTANCE = 0.015
+
+
+def pallet_parts():
+    """Box parts of the pallet (`PALLET_SIZE`), frame at its centre."""
+    top = PALLET_SIZE[2] / 2 - _DECK / 2
+    parts = [
+        objects.box_part((x1 - x0, PALLET_SIZE[1], _DECK), ((x0 + x1) / 2, 0.0, z))
+        for slats, z in ((_TOP_SLATS, top), (_BOTTOM_SLATS, -top))
+        for x0, x1 in slats
+    ]
+    runner_height = PALLET_SIZE[2] - 2 * _DECK
+    parts += [
+        objects.box_part((PALLET_SIZE[0], y1 - y0, runner_height), (0.0, (y0 + y1) / 2, 0.0))
+        for y0, y1 in _RUNNERS
+    ]
+    return parts
 
 
 def box_points(size, spacing=0.02):
@@ -54,7 +87,9 @@ def stack_layout():
                 position = (np.array([x, y, z]) + 0.5) * size
                 position += np.array([x, y, z]) * MARGIN
                 position -= np.array([STACK_SIZE[0] / 2, STACK_SIZE[1] / 2, 0.0])
-                position[2] += PALLET_SIZE[2] / 2
+                # Layers rest on each other: the original keeps 1 cm between them and drops
+                # the boxes, which nudges the boxes under them.
+                position[2] += PALLET_SIZE[2] / 2 - z * MARGIN
                 layout.append((size.copy(), position))
     return layout
 
@@ -63,7 +98,8 @@ class PalletizingBoxes(Task):
     """Boxes arrive one by one on the right half of the table; stack them all on the pallet.
 
     The 18 boxes' target poses are a tight interlocking stack. Success: every box lies inside
-    the pallet's zone (the zone metric counts each box's points).
+    the pallet's zone (the zone metric counts each box's points) within 30 steps, as in the
+    original Ravens (tasks/palletizing_boxes.py). Object classes: "pallet" and "box".
 
     The oracle never picks a box that another box rests on (lifting it topples the stack), and
     places again any uncovered box on the pallet that has drifted more than `REPAIR_DISTANCE`
@@ -74,19 +110,17 @@ class PalletizingBoxes(Task):
     max_steps = 30
 
     def build(self, env, rng):
-        objects.add_box(env.client, PALLET_SIZE, PALLET_POSE, "brown", mass=0)
+        pallet = objects.add_compound(env.client, pallet_parts(), PALLET_POSE, PALLET_COLOR, mass=0)
+        self.classify("pallet", pallet)
         env.reserve(PALLET_POSE[0], PALLET_SIZE)
         boxes, targets, points = [], [], {}
         for i, (size, position) in enumerate(stack_layout()):
             target = multiply(PALLET_POSE, (position, np.array([0.0, 0.0, 0.0, 1.0])))
-            # The layout keeps 1 cm between layers, as Ravens' does; targets sit where a box
-            # rests on the layer below, so the oracle sets boxes down instead of dropping them
-            # (a drop nudges the boxes under it). The zone metric ignores the targets.
-            layer = i // (STACK_DIMS[0] * STACK_DIMS[1])
-            target = (target[0] - np.array([0.0, 0.0, layer * MARGIN]), target[1])
             parked = (np.array([2.0 + 0.15 * i, -10.0, size[2] / 2]), target[1])
+            # A random shade of brown (original Ravens tasks/task.py, color_random_brown).
             color = np.clip(np.array(objects.COLORS["brown"]) * rng.uniform(0.5, 1.5), 0, 1)
             box = env.add_movable(objects.add_box(env.client, size, parked, color))
+            self.classify("box", box)
             boxes.append(box)
             targets.append(target)
             points[box] = box_points(size)

@@ -25,9 +25,14 @@ _PUSH_REACH = 0.1
 _LANDING_CLEARANCE = 0.015
 
 
-def zone_parts(size, width=0.005, height=0.001):
-    """A flat square outline of side `size`."""
-    half = size / 2
+#: The zone's outline: a 6 mm wide, 1 mm thick frame of pure green inside the 12 cm square
+#: (original Ravens assets/zone/zone.urdf and its zone.obj at scale 0.006).
+ZONE_COLOR = (0.0, 1.0, 0.0)
+
+
+def zone_parts(size, width=0.006, height=0.001):
+    """A flat square outline of side `size` (its outer edge)."""
+    half = size / 2 - width / 2
     return [
         objects.box_part((size, width, height), (0, half, 0)),
         objects.box_part((size, width, height), (0, -half, 0)),
@@ -39,24 +44,28 @@ def zone_parts(size, width=0.005, height=0.001):
 class SweepingPiles(Task):
     """50 one-centimetre blocks in a pile; sweep them all into a 12 cm zone (spatula pushes).
 
-    As in Ravens, the pile is drawn over x 0.4..0.6 m, y -0.1..0.1 m, the zone anywhere else;
+    As in Ravens, the pile is drawn over x 0.4..0.6 m, y -0.1..0.1 m, the zone anywhere;
     the reward is the share of the blocks' points inside the zone and success needs 99 % of
     them (every block) within 20 pushes. The blocks weigh a gram and, like Ravens' small block,
     get a huge rotational inertia: they slide in front of the blade rather than tip under it.
+    Object classes: "zone" and "pile".
     """
 
     name = "sweeping-piles"
     max_steps = 20
     tool = "spatula"
+    # The original drops the blocks from 1 cm (centres) and shows them so at first.
+    settle_on_reset = False
 
     def build(self, env, rng):
-        # The pile takes x 0.4..0.6, y -0.1..0.1: keep the zone off it.
-        env.reserve((0.5, 0.0), (0.2, 0.2))
+        # The zone is drawn first, anywhere, and the pile over x 0.4..0.6, y -0.1..0.1 m
+        # (original Ravens tasks/sweeping_piles.py): the two may overlap.
         zone_pose = env.random_pose(ZONE_SIZE, rng)
         zone_pose = (np.array([*zone_pose[0][:2], 0.0005]), zone_pose[1])
-        objects.add_compound(
-            env.client, zone_parts(ZONE_SIZE[0]), zone_pose, "green", mass=0, collision=False
+        zone = objects.add_compound(
+            env.client, zone_parts(ZONE_SIZE[0]), zone_pose, ZONE_COLOR, mass=0, collision=False
         )
+        self.classify("zone", zone)
         blocks, points = [], {}
         for _ in range(N_BLOCKS):
             position = (rng.uniform(0.4, 0.6), rng.uniform(-0.1, 0.1), 0.01)
@@ -73,7 +82,7 @@ class SweepingPiles(Task):
                 rollingFriction=1e-4,
                 localInertiaDiagonal=[1.0, 1.0, 1.0],
             )
-            blocks.append(block)
+            blocks.append(self.classify("pile", block))
             points[block] = box_points(BLOCK_SIZE, spacing=0.005)
         self.zone = zone_pose
         self.goals.append(

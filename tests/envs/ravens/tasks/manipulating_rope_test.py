@@ -60,3 +60,25 @@ def test_rope_off_the_line_or_heaped_is_not_a_success(env):
     _lay(env, beads[:10], corner0, (corner0 + corner1) / 2)
     assert env.task.goal_score(env, goal) == pytest.approx(0.5)
     assert not env.task.done()
+
+
+def test_square_and_rope_look_as_the_originals(env):
+    env.reset(seed=0)
+    classes = env.task.object_classes
+    (square,) = classes["square"]
+    beads = classes["rope"]
+    assert len(beads) == 20 and set(beads) == env.movable
+    # Original Ravens assets/square/square-template.urdf: 1 cm wide pure green bars whose
+    # centre lines lie 5 mm inside the square of side `SIDE`.
+    bars = env.client.getVisualShapeData(square)
+    assert len(bars) == 3
+    for bar in bars:
+        np.testing.assert_allclose(bar[7][:3], (0.0, 1.0, 0.0))
+        assert sorted(bar[3][:2]) == pytest.approx([0.01, SIDE])
+        assert np.max(np.abs(bar[5][:2])) == pytest.approx(SIDE / 2 - 0.005)
+    # Original Ravens tasks/manipulating_rope.py colours the inner beads red (255, 87, 89)
+    # and leaves the two end beads pybullet's default white.
+    colors = [np.round(np.array(env.client.getVisualShapeData(b)[0][7][:3]) * 255) for b in beads]
+    for i, rgb in enumerate(colors):
+        expected = (255, 255, 255) if i in (0, 19) else (255, 87, 89)
+        np.testing.assert_allclose(rgb, expected)

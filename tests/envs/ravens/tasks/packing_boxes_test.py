@@ -67,3 +67,31 @@ def test_the_oracle_places_again_a_box_that_overhangs_the_container(env):
     assert env.task.goal_score(env, goal) < 1.0
     assert [i for _, i, _ in Task.unmatched(env.task, env, goal)] == []
     assert [i for _, i, _ in env.task.unmatched(env, goal)] == [index]
+
+
+def test_container_is_the_originals_open_box(env):
+    position, yaw, boxes = _scene(env, 0)
+    classes = env.task.object_classes
+    (container,) = classes["container"]
+    assert classes["box"] == boxes
+    # Original Ravens assets/container/container-template.urdf: a 2 mm floor and 2 mm walls
+    # centred on the outline of the container (5 to 30 cm a side, 5 cm tall).
+    size = env.task.goals[0].zones[0][1]
+    assert 0.05 <= size[0] <= 0.3 and 0.05 <= size[1] <= 0.3 and size[2] == 0.05
+    shapes = env.client.getVisualShapeData(container)
+    dims = sorted(tuple(np.round(s[3], 6)) for s in shapes)
+    expected = [
+        (size[0], size[1], 0.002),
+        (size[0], 0.002, 0.05),
+        (size[0], 0.002, 0.05),
+        (0.002, size[1], 0.05),
+        (0.002, size[1], 0.05),
+    ]
+    np.testing.assert_allclose(dims, sorted(np.round(expected, 6).tolist()))
+    low, high = (np.array(v) for v in env.client.getAABB(container))
+    assert high[2] == pytest.approx(0.05, abs=1e-3)
+    np.testing.assert_allclose(
+        env.client.getVisualShapeData(container)[0][7][:3],
+        (156 / 255, 117 / 255, 95 / 255),
+        atol=1e-3,
+    )

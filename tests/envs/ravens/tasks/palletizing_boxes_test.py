@@ -75,3 +75,30 @@ def test_oracle_replaces_drifted_boxes_first_and_never_picks_covered_ones(env):
     assert not {1, 2, 3, 5, 6} & set(order)
     action = env.task.oracle_action(env, env._observe(), np.random.default_rng(0))
     assert env.segmentation[cameras.position_to_pixel(action["pose0"][0])] == boxes[4]
+
+
+def test_pallet_is_the_originals_slatted_pallet():
+    # Original Ravens assets/pallet/pallet.obj at scale 0.25, posed at (0.5, 0.25, 0.02):
+    # 30 x 25 x 3.75 cm, seven 5 mm top slats (3.5, 2.5, 2.5, 2.5, 2.5, 2.5, 3.5 cm wide).
+    parts = palletizing_boxes.pallet_parts()
+    low = np.min([np.subtract(pos, np.divide(size, 2)) for _, size, pos, _ in parts], axis=0)
+    high = np.max([np.add(pos, np.divide(size, 2)) for _, size, pos, _ in parts], axis=0)
+    np.testing.assert_allclose(low, (-0.15, -0.125, -0.01875))
+    np.testing.assert_allclose(high, (0.15, 0.125, 0.01875))
+    top = sorted(size[0] for _, size, pos, _ in parts if pos[2] > 0.01)
+    np.testing.assert_allclose(top, [0.025] * 5 + [0.035] * 2)
+    assert palletizing_boxes.PALLET_POSE[0][2] + high[2] == pytest.approx(0.03875)
+
+
+def test_object_classes_and_box_shades(env):
+    env.reset(seed=0)
+    classes = env.task.object_classes
+    assert len(classes["pallet"]) == 1 and len(classes["box"]) == 18
+    assert set(classes["box"]) == env.movable
+    # Boxes are brown (156, 117, 95) / 255 times a shade in [0.5, 1.5) (original Ravens
+    # tasks/task.py, color_random_brown).
+    for box in classes["box"]:
+        rgb = np.array(env.client.getVisualShapeData(box)[0][7][:3])
+        shade = rgb[2] / (95 / 255)
+        assert 0.5 <= shade < 1.5
+        np.testing.assert_allclose(np.clip(np.array([156, 117, 95]) / 255 * shade, 0, 1), rgb)

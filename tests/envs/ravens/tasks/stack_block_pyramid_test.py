@@ -56,3 +56,25 @@ def test_wrong_colours_or_order_earn_nothing(env):
     place(env, blocks["green"], spot(0.0, 0), yaw + np.pi / 4)  # turned 45 degrees
     assert env.task.reward(env) == 0.0
     assert not env.task.done()
+
+
+def test_scene_is_the_originals_three_tile_stand_and_six_blocks(env):
+    env.reset(seed=0)
+    classes = env.task.object_classes
+    (stand,) = classes["stand"]
+    assert len(classes["block"]) == 6 and set(classes["block"]) == env.movable
+    # Original Ravens assets/stacking/stand.urdf: three 5 x 5 x 0.5 cm tiles along y, brown
+    # (156, 117, 95) in the middle, light brown (234, 175, 142) at y -5 cm and dark brown
+    # (78, 58.5, 47.5) at y +5 cm, all out of 255.
+    shapes = env.client.getVisualShapeData(stand)
+    assert [s[1] for s in shapes] == [-1, 0, 1]
+    expected = [(156, 117, 95), (234, 175.5, 142.5), (78, 58.5, 47.5)]
+    for shape, rgb in zip(shapes, expected):
+        np.testing.assert_allclose(np.array(shape[7][:3]) * 255, rgb, atol=0.5)
+        np.testing.assert_allclose(shape[3], (0.05, 0.05, 0.005))
+    low, high = (np.array(v) for v in env.client.getAABB(stand, 1))
+    centre = env.pose(stand)[0]
+    yaw = 2 * np.arctan2(env.pose(stand)[1][2], env.pose(stand)[1][3])
+    tile = centre[:2] + 0.05 * np.array([-np.sin(yaw), np.cos(yaw)])  # +5 cm along local y
+    np.testing.assert_allclose((low[:2] + high[:2]) / 2, tile, atol=1e-6)
+    assert high[2] == pytest.approx(0.005, abs=1e-4)

@@ -117,3 +117,23 @@ def test_an_oracle_push_brings_a_stray_block_into_the_zone(env):
     assert info["action_error"] is None
     assert info["success"] and terminated
     assert reward == pytest.approx(1.0)
+
+
+def test_zone_outline_and_pile_look_as_the_originals(env):
+    centre, blocks = _scene(env, 0)
+    classes = env.task.object_classes
+    (zone,) = classes["zone"]
+    assert classes["pile"] == blocks
+    # Original Ravens assets/zone/zone.obj at scale 0.006: a 12 cm square frame, 6 mm wide,
+    # 1 mm thick, pure green.
+    bars = env.client.getVisualShapeData(zone)
+    assert len(bars) == 4
+    for bar in bars:
+        np.testing.assert_allclose(bar[7][:3], (0.0, 1.0, 0.0))
+        assert sorted(bar[3]) == pytest.approx([0.001, 0.006, 0.12])
+        assert np.max(np.abs(bar[5][:2])) == pytest.approx(0.06 - 0.003)
+    # Original Ravens assets/block/small.urdf, coloured red (255, 87, 89) by the palette.
+    for block in blocks:
+        rgb = np.array(env.client.getVisualShapeData(block)[0][7][:3]) * 255
+        np.testing.assert_allclose(rgb, (255, 87, 89), atol=0.5)
+        np.testing.assert_allclose(env.client.getVisualShapeData(block)[0][3], (0.01,) * 3)
