@@ -23,11 +23,26 @@ about twice as slow. The benchmark turns oneDNN on unless `TF_ENABLE_ONEDNN_OPTS
 (the variable only counts before TensorFlow is imported); run with `TF_ENABLE_ONEDNN_OPTS=0` for
 TensorFlow's default.
 
+With `--backends jax torch tensorflow` it also times the same update on each Keras backend
+(`zoo/dreamer/backend/`: `jax.jit`, eager PyTorch, and the TensorFlow graph), each in its own
+process since Keras takes its backend at import, and prints a per-backend table: seconds and
+process CPU-seconds per update and their ratio to the TensorFlow graph's. With
+`--peer-python PATH` (an interpreter with sheeprl 0.8.4, never a dependency) it also times
+sheeprl's PyTorch DreamerV2 update at the same sizes (`benchmarks/sheeprl/dreamer_v2_update.py`),
+in rounds alternating with keras-suite's PyTorch update. Every one of these processes runs with
+`OMP_WAIT_POLICY=PASSIVE`: on a shared CPU, OpenMP threads that spin while waiting (the default)
+made the PyTorch update ten times slower.
+
     .venv/bin/python benchmarks/dreamer.py [--configs tiny small atari] [--steps 3]
+    .venv/bin/python benchmarks/dreamer.py --configs tiny small --modes --backends jax torch \
+        tensorflow [--peer-python /path/to/venv/bin/python --rounds 2]
 """
 
 import argparse
+import json
 import os
+import subprocess
+import sys
 import time
 
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
@@ -134,12 +149,127 @@ def time_policy(agent, repeats=50):
     return (time.perf_counter() - start) / repeats
 
 
+BACKENDS = ("jax", "torch", "tensorflow")
+PEER_SCRIPT = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "sheeprl", "dreamer_v2_update.py"
+)
+
+
+def time_backend_update(config, steps):
+    """In a process whose `KERAS_BACKEND` is set: the first call, and the median seconds and
+    process CPU-seconds of `steps` DreamerV2 updates (`train_on_batch`, the backend's own
+    update: `jax.jit` on JAX, eager PyTorch, the TensorFlow graph)."""
+    loop = get_config(config)["loop"]
+    agent = DreamerV2.from_hparams(config, (64, 64, 1), 6, seed=0)
+    agent.compile()
+    data = _batch(loop["batch_size"], loop["seq_len"])
+    start = time.perf_counter()
+    agent.train_on_batch(data)
+    first = time.perf_counter() - start
+    walls, cpus = [], []
+    for _ in range(steps):
+        start, cpu = time.perf_counter(), time.process_time()
+        logs = agent.train_on_batch(data, return_dict=True)
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
+    assert np.isfinite(float(logs["loss"])), logs
+    return {"first": first, "wall": float(np.median(walls)), "cpu": float(np.median(cpus))}
+
+
+def _run_json(command, env):
+    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"{command[1]} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def backend_update(backend, config, steps):
+    """`time_backend_update` in a fresh process on `backend`."""
+    env = dict(os.environ, KERAS_BACKEND=backend, OMP_WAIT_POLICY="PASSIVE")
+    command = [sys.executable, os.path.abspath(__file__), "--worker", config, "--steps", str(steps)]
+    return _run_json(command, env)
+
+
+def peer_update(python, config, steps):
+    """sheeprl's DreamerV2 update at the sizes of `config`, timed by `python` (see
+    `sheeprl/dreamer_v2_update.py`)."""
+    model, loop = get_config(config)["model"], get_config(config)["loop"]
+    keys = ("depth", "deter_size", "stoch_size", "num_classes", "hidden_size", "mlp_units")
+    sizes = {k: model[k] for k in keys + ("mlp_layers", "horizon")}
+    sizes.update(batch=loop["batch_size"], seq_len=loop["seq_len"])
+    env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
+    return _run_json([python, PEER_SCRIPT, json.dumps(sizes), str(steps)], env)
+
+
+def backend_table(configs, backends, steps, peer_python=None, rounds=2):
+    """Prints, per config, each backend's seconds and CPU-seconds per update beside the
+    TensorFlow graph's, and (with `peer_python`) sheeprl's PyTorch update against ours, the
+    two timed in alternating rounds (the median of the rounds' medians)."""
+    for config in configs:
+        loop = get_config(config)["loop"]
+        results = {b: backend_update(b, config, steps) for b in backends}
+        if peer_python:
+            ours, peers = [], []
+            for _ in range(rounds):
+                ours.append(backend_update("torch", config, steps))
+                peers.append(peer_update(peer_python, config, steps))
+            results["torch (rounds)"] = _median_of(ours)
+            results["sheeprl 0.8.4 torch"] = _median_of(peers)
+        reference = results.get("tensorflow")
+        print(
+            f"{config}: batch {loop['batch_size']}x{loop['seq_len']}, {steps} timed updates "
+            f"per process, load {_load()}",
+            flush=True,
+        )
+        print("| backend | first call s | s/update | CPU-s/update | vs TF graph (s, CPU-s) |")
+        print("| --- | --- | --- | --- | --- |")
+        for name, r in results.items():
+            ratio = "-"
+            if reference:
+                ratio = f"{r['wall'] / reference['wall']:.2f}x, {r['cpu'] / reference['cpu']:.2f}x"
+            print(
+                f"| {name} | {r['first']:.2f} | {r['wall']:.3f} | {r['cpu']:.3f} | {ratio} |",
+                flush=True,
+            )
+        if peer_python:
+            ours, peer = results["torch (rounds)"], results["sheeprl 0.8.4 torch"]
+            print(
+                f"{config}: sheeprl / keras-suite (PyTorch, alternating rounds): "
+                f"{peer['wall'] / ours['wall']:.2f}x seconds, {peer['cpu'] / ours['cpu']:.2f}x "
+                "CPU-seconds per update",
+                flush=True,
+            )
+
+
+def _median_of(runs):
+    return {k: float(np.median([r[k] for r in runs])) for k in ("first", "wall", "cpu")}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", nargs="+", default=["tiny", "small", "atari"])
-    parser.add_argument("--modes", nargs="+", default=["eager", "graph", "xla"])
+    parser.add_argument("--modes", nargs="*", default=["eager", "graph", "xla"])
     parser.add_argument("--steps", type=int, default=3, help="timed steps per mode")
+    parser.add_argument(
+        "--backends",
+        nargs="*",
+        default=[],
+        choices=BACKENDS,
+        help="also time the update on these Keras backends, each in its own process",
+    )
+    parser.add_argument("--peer-python", help="interpreter with sheeprl 0.8.4 to compare with")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds with the peer")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(time_backend_update(args.worker, args.steps)))
+        return
+    if args.peer_python and not os.path.exists(args.peer_python):
+        parser.error(f"--peer-python must be a Python interpreter. Received: {args.peer_python}")
+    if args.backends or args.peer_python:
+        backend_table(args.configs, args.backends, args.steps, args.peer_python, args.rounds)
+    if not args.modes:
+        return
     rate = matmul_flops_per_cpu_second()
     print(
         f"float32 1024x1024 matmul: {rate / 1e9:.1f} GFLOP per CPU-second, load {_load()}, "

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_suite.ops.replicas import cross_replica_sum
+
 
 @keras.saving.register_keras_serializable(package="keras_suite")
 class SemanticCrossEntropy3D(keras.losses.Loss):
@@ -46,7 +48,10 @@ class SemanticCrossEntropy3D(keras.losses.Loss):
         log_probabilities = ops.log_softmax(logits, axis=-1)
         losses = -ops.take_along_axis(log_probabilities, safe[..., None], axis=-1)[..., 0]
         weights = ops.cast(keep, "float32")
-        return ops.sum(losses * weights) / ops.maximum(ops.sum(weights), 1.0)
+        # Under a `tf.distribute` strategy each replica divides its sum by the count of the
+        # global batch (the replicas' gradients are summed): the mean over all kept entries.
+        count = cross_replica_sum(ops.sum(weights))
+        return ops.sum(losses * weights) / ops.maximum(count, 1.0)
 
     def get_config(self):
         config = super().get_config()

@@ -9,6 +9,7 @@ from keras import ops
 from keras_suite.layers.transporter.transporter_attention import TransporterAttention
 from keras_suite.layers.transporter.transporter_resnet import DOWNSAMPLINGS, PAPER_FILTERS
 from keras_suite.layers.transporter.transporter_transport import TransporterTransport
+from keras_suite.ops.replicas import num_replicas_in_sync
 from keras_suite.presets import PresetMixin
 from keras_suite.zoo.transporter.action_coding import BOUNDS, PIXEL_SIZE, labels_to_action
 from keras_suite.zoo.transporter.map_scaling import downsample_maps, map_scale_factor
@@ -242,7 +243,10 @@ class TransporterNet(PresetMixin, keras.Model):
         loss = pick_loss + place_loss
         if self.losses:
             loss = loss + ops.sum(self.losses)
-        return loss
+        # Under a `tf.distribute` strategy the replicas' gradients are summed: each replica's
+        # loss (the mean over its share of the batch) counts for its share of the global mean,
+        # as Keras scales its own compiled losses.
+        return loss / num_replicas_in_sync()
 
     def predict_labels(self, image, **maps):
         """Pick pixel, place pixel and rotation bin for a batch of maps `(batch, H, W, 4)`.

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_suite.ops.replicas import cross_replica_sum
+
 
 @keras.saving.register_keras_serializable(package="keras_suite")
 class SparseBatchNormalization(keras.layers.Layer):
@@ -11,7 +13,8 @@ class SparseBatchNormalization(keras.layers.Layer):
     Like `keras.layers.BatchNormalization` over the channel axis, but the batch mean and
     variance are taken over the valid rows of a padded voxel batch only (rows before
     `num_valid_voxels`), so that the amount of padding does not change the result; padding rows
-    are zeros on output. Statistics are computed in float32 under mixed precision.
+    are zeros on output. Statistics are computed in float32 under mixed precision, and over the
+    global batch when a `tf.distribute` strategy splits it between replicas.
 
     Args:
         momentum: momentum of the moving averages.
@@ -74,10 +77,14 @@ class SparseBatchNormalization(keras.layers.Layer):
         valid = ops.arange(num_voxels, dtype="int32")[None, :] < num_valid_voxels[:, None]
         weights = ops.cast(valid, "float32")[..., None]
         if training:
-            total = ops.sum(weights)
+            # Moments of the global batch: under a `tf.distribute` strategy each replica holds
+            # a share of it, and the sums are all-reduced (as `synchronized=True` does for
+            # `keras.layers.BatchNormalization`).
+            total = cross_replica_sum(ops.sum(weights))
             count = ops.maximum(total, 1.0)
-            mean = ops.sum(features * weights, axis=(0, 1)) / count
-            variance = ops.sum(ops.square(features - mean) * weights, axis=(0, 1)) / count
+            mean = cross_replica_sum(ops.sum(features * weights, axis=(0, 1))) / count
+            squares = ops.sum(ops.square(features - mean) * weights, axis=(0, 1))
+            variance = cross_replica_sum(squares) / count
             has_rows = total > 0
             moving_mean = ops.cast(self.moving_mean, "float32")
             moving_variance = ops.cast(self.moving_variance, "float32")
