@@ -10,8 +10,8 @@ the policy step (the per-environment-step cost of acting).
 
 Each mode's time is the median of `--steps` timed steps; the process CPU time per step and the
 load average (`os.getloadavg()`) are printed beside it, since the CPU may be shared. For scale,
-it also prints the ratio against the issue's figure for a straightforward Keras DreamerV2 step
-(0.09 s tiny, 1.9 s small: a figure quoted from the issue, not measured in this process), and a
+it also prints the ratio against a quoted figure for a straightforward Keras DreamerV2 step on
+this CPU (0.09 s tiny, 1.9 s small: quoted, not measured in this process), and a
 compute floor: the step's floating-point operations counted from the layer sizes, divided by the
 speed of a large float32 matrix product measured in this process in FLOPs per CPU-second times
 the two threads TensorFlow uses (no implementation of the same maths beats that floor; CPU time
@@ -31,11 +31,13 @@ process CPU-seconds per update and their ratio to the TensorFlow graph's. With
 sheeprl's PyTorch DreamerV2 update at the same sizes (`benchmarks/sheeprl/dreamer_v2_update.py`),
 in rounds alternating with keras-suite's PyTorch update. Every one of these processes runs with
 `OMP_WAIT_POLICY=PASSIVE`: on a shared CPU, OpenMP threads that spin while waiting (the default)
-made the PyTorch update ten times slower.
+made the PyTorch update ten times slower. The `minatar` config is timed on binary 10x10x4 grids
+with 3 actions (MinAtar Breakout's), the others on Atari-shaped 64x64 frames.
 
     .venv/bin/python benchmarks/dreamer.py [--configs tiny small atari] [--steps 3]
     .venv/bin/python benchmarks/dreamer.py --configs tiny small --modes --backends jax torch \
         tensorflow [--peer-python /path/to/venv/bin/python --rounds 2]
+    .venv/bin/python benchmarks/dreamer.py --configs minatar --modes --backends tensorflow
 """
 
 import argparse
@@ -53,12 +55,19 @@ import tensorflow as tf  # noqa: E402
 from keras_suite.zoo.dreamer import DreamerV2, get_config  # noqa: E402
 
 
-def _batch(batch, steps, actions=6, seed=0):
+def observation_spec(config):
+    """`(image shape, actions, pixel levels)` of the data a config is timed on: MinAtar
+    Breakout's binary 10x10x4 grid and 3 actions for `minatar`, Atari-shaped 64x64 grey frames
+    and 6 actions otherwise."""
+    return ((10, 10, 4), 3, 2) if config == "minatar" else ((64, 64, 1), 6, 256)
+
+
+def _batch(batch, steps, actions=6, seed=0, shape=(64, 64, 1), levels=256):
     rng = np.random.default_rng(seed)
     is_first = np.zeros((batch, steps), "float32")
     is_first[:, 0] = 1
     return {
-        "image": rng.integers(0, 255, (batch, steps, 64, 64, 1)).astype("uint8"),
+        "image": rng.integers(0, levels, (batch, steps, *shape)).astype("uint8"),
         "action": np.eye(actions, dtype="float32")[rng.integers(0, actions, (batch, steps))],
         "reward": rng.normal(size=(batch, steps)).astype("float32"),
         "is_first": is_first,
@@ -66,8 +75,8 @@ def _batch(batch, steps, actions=6, seed=0):
     }
 
 
-# The issue's figures for a straightforward Keras DreamerV2 train step on this CPU (seconds).
-ISSUE_REFERENCE = {"tiny": 0.09, "small": 1.9}
+# Quoted figures for a straightforward Keras DreamerV2 train step on this CPU (seconds).
+QUOTED_REFERENCE = {"tiny": 0.09, "small": 1.9}
 
 
 def time_train(config, mode, batch, steps, repeats):
@@ -160,9 +169,10 @@ def time_backend_update(config, steps):
     process CPU-seconds of `steps` DreamerV2 updates (`train_on_batch`, the backend's own
     update: `jax.jit` on JAX, eager PyTorch, the TensorFlow graph)."""
     loop = get_config(config)["loop"]
-    agent = DreamerV2.from_hparams(config, (64, 64, 1), 6, seed=0)
+    shape, actions, levels = observation_spec(config)
+    agent = DreamerV2.from_hparams(config, shape, actions, seed=0)
     agent.compile()
-    data = _batch(loop["batch_size"], loop["seq_len"])
+    data = _batch(loop["batch_size"], loop["seq_len"], actions, shape=shape, levels=levels)
     start = time.perf_counter()
     agent.train_on_batch(data)
     first = time.perf_counter() - start
@@ -299,8 +309,8 @@ def main():
                 f"{batch * steps * horizon / per_step:9.0f} imagined states/s, "
                 f"{flops / cpu / 1e9:5.1f} GFLOP per CPU-second, load {_load()}"
             )
-            if config in ISSUE_REFERENCE:
-                line += f", {ISSUE_REFERENCE[config] / per_step:.2f}x the issue's figure"
+            if config in QUOTED_REFERENCE:
+                line += f", {QUOTED_REFERENCE[config] / per_step:.2f}x the quoted figure"
             if mode == "graph":
                 line += f", policy step {1000 * time_policy(agent):.1f} ms"
             print(line, flush=True)
