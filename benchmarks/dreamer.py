@@ -79,10 +79,9 @@ def _batch(batch, steps, actions=6, seed=0, shape=(64, 64, 1), levels=256):
 QUOTED_REFERENCE = {"tiny": 0.09, "small": 1.9}
 
 
-def time_train(config, mode, batch, steps, repeats):
-    agent = DreamerV2.from_hparams(config, (64, 64, 1), 6, seed=0)
-    agent.compile(jit_compile=mode == "xla", run_eagerly=mode == "eager")
-    data = {k: tf.constant(v) for k, v in _batch(batch, steps).items()}
+def time_updates(agent, data, repeats):
+    """The first `train_on_batch` call's seconds, then the median seconds and process
+    CPU-seconds of `repeats` more."""
     start = time.perf_counter()
     agent.train_on_batch(data)
     first = time.perf_counter() - start
@@ -92,8 +91,15 @@ def time_train(config, mode, batch, steps, repeats):
         logs = agent.train_on_batch(data, return_dict=True)
         walls.append(time.perf_counter() - start)
         cpus.append(time.process_time() - cpu)
-    assert np.isfinite(logs["loss"]), logs
-    return first, float(np.median(walls)), float(np.median(cpus)), agent
+    assert np.isfinite(float(logs["loss"])), logs
+    return first, float(np.median(walls)), float(np.median(cpus))
+
+
+def time_train(config, mode, batch, steps, repeats):
+    agent = DreamerV2.from_hparams(config, (64, 64, 1), 6, seed=0)
+    agent.compile(jit_compile=mode == "xla", run_eagerly=mode == "eager")
+    data = {k: tf.constant(v) for k, v in _batch(batch, steps).items()}
+    return (*time_updates(agent, data, repeats), agent)
 
 
 def train_step_flops(config, batch, steps, actions=6, channels=1):
@@ -173,17 +179,8 @@ def time_backend_update(config, steps):
     agent = DreamerV2.from_hparams(config, shape, actions, seed=0)
     agent.compile()
     data = _batch(loop["batch_size"], loop["seq_len"], actions, shape=shape, levels=levels)
-    start = time.perf_counter()
-    agent.train_on_batch(data)
-    first = time.perf_counter() - start
-    walls, cpus = [], []
-    for _ in range(steps):
-        start, cpu = time.perf_counter(), time.process_time()
-        logs = agent.train_on_batch(data, return_dict=True)
-        walls.append(time.perf_counter() - start)
-        cpus.append(time.process_time() - cpu)
-    assert np.isfinite(float(logs["loss"])), logs
-    return {"first": first, "wall": float(np.median(walls)), "cpu": float(np.median(cpus))}
+    first, wall, cpu = time_updates(agent, data, steps)
+    return {"first": first, "wall": wall, "cpu": cpu}
 
 
 def _run_json(command, env):

@@ -174,15 +174,31 @@ def polygon_prism_vertices(polygon, height):
     return vertices.tolist(), indices
 
 
-def add_prisms(client, polygons, height, pose, color, mass=0.1, collision=True, friction=0.8):
-    """Adds one body shaped as a prism over a convex 2-D polygon (`polygons` holds one)."""
-    (polygon,) = polygons
-    vertices, indices = polygon_prism_vertices(polygon, height)
+def add_mesh(
+    client, vertices, indices, pose, color, normals=None, mass=0.1, collision=True, friction=0.8
+):
+    """Adds one body drawn as a triangle mesh; it collides as the vertices' convex hull.
+
+    Args:
+        client: a `BulletClient`.
+        vertices: a list of `(x, y, z)` points in the body frame.
+        indices: triangle vertex indices, three per triangle.
+        pose: `(position, quaternion)` of the body frame.
+        color: a colour name or RGB tuple.
+        normals: optional per-vertex normals (smooth shading).
+        mass: kilograms; 0 makes the body fixed.
+        collision: whether the body collides.
+        friction: lateral friction.
+
+    Returns:
+        The body id.
+    """
     collision_shape = -1
     if collision:
         collision_shape = client.createCollisionShape(p.GEOM_MESH, vertices=vertices)
+    shading = {} if normals is None else {"normals": normals}
     visual_shape = client.createVisualShape(
-        p.GEOM_MESH, vertices=vertices, indices=indices, rgbaColor=rgba(color)
+        p.GEOM_MESH, vertices=vertices, indices=indices, rgbaColor=rgba(color), **shading
     )
     body = client.createMultiBody(
         baseMass=mass,
@@ -194,6 +210,13 @@ def add_prisms(client, polygons, height, pose, color, mass=0.1, collision=True, 
     if collision:
         client.changeDynamics(body, -1, lateralFriction=friction)
     return body
+
+
+def add_prisms(client, polygons, height, pose, color, mass=0.1, collision=True, friction=0.8):
+    """Adds one body shaped as a prism over a convex 2-D polygon (`polygons` holds one)."""
+    (polygon,) = polygons
+    vertices, indices = polygon_prism_vertices(polygon, height)
+    return add_mesh(client, vertices, indices, pose, color, None, mass, collision, friction)
 
 
 def regular_polygon(n, radius, phase=0.0):

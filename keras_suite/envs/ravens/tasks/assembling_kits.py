@@ -1,7 +1,6 @@
 """assembling-kits: put five shapes into the matching silhouettes of a kit."""
 
 import numpy as np
-import pybullet as p
 
 from keras_suite.envs.ravens import objects
 from keras_suite.envs.ravens.tasks.task import Goal, Task, quat_from_yaw, transform
@@ -184,26 +183,7 @@ def add_shape(client, index, pose, color, height=SHAPE_HEIGHT, mass=0.1, collisi
     takes a moving body's mesh as its convex hull), collides as their convex hull.
     """
     vertices, indices, normals = shape_mesh(index, height)
-    collision_shape = -1
-    if collision:
-        collision_shape = client.createCollisionShape(p.GEOM_MESH, vertices=vertices)
-    visual_shape = client.createVisualShape(
-        p.GEOM_MESH,
-        vertices=vertices,
-        indices=indices,
-        normals=normals,
-        rgbaColor=objects.rgba(color),
-    )
-    body = client.createMultiBody(
-        baseMass=mass,
-        baseCollisionShapeIndex=collision_shape,
-        baseVisualShapeIndex=visual_shape,
-        basePosition=list(pose[0]),
-        baseOrientation=list(pose[1]),
-    )
-    if collision:
-        client.changeDynamics(body, -1, lateralFriction=0.8)
-    return body
+    return objects.add_mesh(client, vertices, indices, pose, color, normals, mass, collision)
 
 
 class AssemblingKits(Task):
