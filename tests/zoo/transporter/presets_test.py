@@ -13,6 +13,7 @@ SHIPPED = {
     "ravens_align_box_corner": "align-box-corner",
     "ravens_block_insertion": "block-insertion",
     "ravens_block_insertion_goal": "block-insertion",
+    "ravens_packing_boxes": "packing-boxes",
     "ravens_place_red_in_green": "place-red-in-green",
     "ravens_towers_of_hanoi": "towers-of-hanoi",
 }
@@ -148,6 +149,13 @@ TENSORFLOW_OUTPUTS = {
         "place_stats": (-3.8039, 0.69111, -1.73227, -5.08794),
         "place_samples": (-1.7392, -3.75879, -4.93557, -3.05784, -3.23571),
         "labels": ((140, 39), (138.0, 35.0), 1),
+    },
+    "ravens_packing_boxes": {
+        "pick_stats": (-10.26258, 5.50161, 4.15718),
+        "pick_samples": (-2.74965, -14.40009, -1.74698, -3.25065, -14.43321),
+        "place_stats": (-10.81675, 5.93841, 8.09203, -35.90801),
+        "place_samples": (-0.5989, -13.67503, -14.31075, -8.45953, -14.51817),
+        "labels": ((147, 70), (139.0, 40.0), 13),
     },
     "ravens_place_red_in_green": {
         "pick_stats": (-26.69112, 12.09718, 0.89221),
