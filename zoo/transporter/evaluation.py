@@ -209,7 +209,7 @@ def record_evaluation(preset, result):
     metadata["success_rate"] = result["success_rate"]
     metadata["evaluation"] = {
         "success_rate": result["success_rate"],
-        "mean_reward": round(result["mean_reward"], 4),
+        "mean_reward": round(result["mean_reward"], 6),
         "episodes": result["episodes"],
         "seeds": result["seeds"],
         "successes": result["successes"],
