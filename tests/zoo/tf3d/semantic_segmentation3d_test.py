@@ -9,6 +9,8 @@ from keras_suite.ops import voxelize
 from keras_suite.testing import TestCase
 from keras_suite.zoo import SemanticSegmentation3D, SparseUNet3D
 
+from .scene_inputs import preset_inputs
+
 
 def voxel_inputs(seed, batch=2, num_voxels=80, extent=10):
     rng = np.random.default_rng(seed)
@@ -26,17 +28,6 @@ def voxel_inputs(seed, batch=2, num_voxels=80, extent=10):
 
 def small_model():
     return SemanticSegmentation3D(SparseUNet3D([[8], [16]], [16], [[16], [8]]), num_classes=3)
-
-
-def preset_inputs(channels):
-    """A fixed scene of 40 voxels (36 valid) for comparing presets across backends."""
-    xyz = np.stack(np.unravel_index(np.arange(0, 64 * 7, 7)[:40], (8, 8, 8)), -1)
-    features = np.cos(np.arange(40 * channels, dtype="float32")).reshape(40, channels)
-    return {
-        "voxel_features": features[None],
-        "voxel_xyz_indices": xyz.astype("int32")[None],
-        "num_valid_voxels": np.array([36], "int32"),
-    }
 
 
 class SemanticSegmentation3DTest(TestCase):
