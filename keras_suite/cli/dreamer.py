@@ -52,7 +52,20 @@ def add_parser(subparsers):
         help="--eval-preset samples actions from the actor instead of taking the most likely",
     )
     parser.add_argument(
+        "--record",
+        action="store_true",
+        help="write --eval-preset's scores into its metadata.json (a preset folder)",
+    )
+    parser.add_argument(
+        "--gif", default=None, help="with --eval-preset: save its first episode as this GIF"
+    )
+    parser.add_argument(
         "--list-presets", action="store_true", help="print the built-in presets and exit"
+    )
+    parser.add_argument(
+        "--table",
+        action="store_true",
+        help="print the MinAtar presets' scores beside the MinAtar paper's baselines and exit",
     )
     parser.set_defaults(func=run)
     return parser
@@ -61,6 +74,11 @@ def add_parser(subparsers):
 def run(args):
     if args.list_presets:
         return list_presets()
+    if args.table:
+        from keras_suite.zoo.dreamer.minatar_results import minatar_table
+
+        print(minatar_table(), end="")
+        return 0
     if args.eval_preset:
         return run_eval(args)
     from keras_suite.zoo.dreamer import train
@@ -98,8 +116,16 @@ def summary(results):
 
 
 def run_eval(args):
-    from keras_suite.zoo.dreamer import evaluate
+    import os
 
+    from keras_suite.zoo.dreamer import evaluate, save_episode_gif
+    from keras_suite.zoo.dreamer.minatar_results import record_evaluation
+
+    if args.record and not os.path.isdir(args.eval_preset):
+        raise ValueError(
+            "--record writes into a preset folder: --eval-preset must be one. "
+            f"Received: --eval-preset {args.eval_preset}"
+        )
     results = evaluate(
         args.eval_preset,
         args.env,
@@ -110,6 +136,18 @@ def run_eval(args):
         progress=ProgressBar("episode"),
     )
     print(json.dumps(results))
+    if args.record:
+        print(f"recorded in {record_evaluation(args.eval_preset, results, args.env)}")
+    if args.gif:
+        played = save_episode_gif(
+            args.eval_preset,
+            args.env,
+            args.gif,
+            seed=args.eval_seed,
+            time_limit=args.time_limit,
+            sample=args.sampled_policy,
+        )
+        print(f"wrote {played['path']} (return {played['return']:g})")
     return 0
 
 

@@ -3,7 +3,7 @@
 from keras_suite.zoo.dreamer.actor_critic import ActorCritic
 from keras_suite.zoo.dreamer.configs import CONFIGS, get_config
 from keras_suite.zoo.dreamer.dreamer_v2 import DreamerV2
-from keras_suite.zoo.dreamer.evaluate import evaluate
+from keras_suite.zoo.dreamer.evaluate import evaluate, save_episode_gif
 from keras_suite.zoo.dreamer.learning_curve import plot_learning_curve
 from keras_suite.zoo.dreamer.loss_plot import plot_losses
 from keras_suite.zoo.dreamer.make_env import make_env

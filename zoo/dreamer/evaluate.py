@@ -1,4 +1,4 @@
-"""Plays evaluation episodes with a DreamerV2 agent: mean, spread and every episode's return."""
+"""Plays episodes with a DreamerV2 agent: evaluation scores, and a GIF of one episode."""
 
 import numpy as np
 
@@ -76,13 +76,9 @@ def evaluate(agent, env, episodes=1, seed=EVAL_SEED, time_limit=27000, sample=Fa
             env = make_env(name, time_limit=time_limit, seed=seeds[episode])
         else:
             env = first
-        obs, state, total = env.reset(), None, 0.0
-        while not obs["is_last"]:
-            action, state = agent.policy(observation_batch(agent, [obs]), state, training=sample)
-            obs = env.step(action[0])
-            total += float(obs["reward"])
-            steps += 1
+        total, length, _ = play_episode(agent, env, sample=sample)
         returns.append(total)
+        steps += length
         if progress is not None:
             progress(episode + 1, episodes, **{"return": total})
     return {
@@ -96,3 +92,75 @@ def evaluate(agent, env, episodes=1, seed=EVAL_SEED, time_limit=27000, sample=Fa
         "train_frames": metadata.get("frames"),
         "train_updates": metadata.get("updates"),
     }
+
+
+def play_episode(agent, env, sample=False, record=False):
+    """Plays one episode of `env` (an observation-dict environment) with `agent`.
+
+    Returns `(total_reward, steps, frames)`: `frames` holds the episode's `image`
+    observations (first to last, uint8 in [0, 255]; MinAtar's binary cells as 0 or 255) when
+    `record`, else `None`."""
+    binary = agent.world_model.image_dist == "bernoulli"
+    obs, state, total, steps, frames = env.reset(), None, 0.0, 0, []
+    while True:
+        if record:
+            frame = np.asarray(obs["image"], np.uint8)
+            frames.append(frame * 255 if binary else frame)
+        if obs["is_last"]:
+            break
+        action, state = agent.policy(observation_batch(agent, [obs]), state, training=sample)
+        obs = env.step(action[0])
+        total += float(obs["reward"])
+        steps += 1
+    return total, steps, (np.stack(frames) if record else None)
+
+
+def save_episode_gif(
+    agent, env, path, seed=EVAL_SEED, time_limit=27000, sample=False, max_frames=1000, fps=15
+):
+    """Plays one episode with `agent` and saves what it saw as a GIF at `path`.
+
+    The episode is the first one `evaluate` plays with the same `env`, `seed`, `time_limit`
+    and `sample`; the GIF shows its observations (MinAtar's channels in colour, enlarged 4
+    times) up to `max_frames` of them.
+
+    Args:
+        agent: a `DreamerV2`, or a preset name or folder.
+        env: an environment name for `keras_suite.zoo.dreamer.make_env` with image
+            observations, e.g. `"minatar:breakout"` or `"atari:pong"`.
+        path: where to write the GIF.
+        seed: seed of the episode.
+        time_limit: the Atari and MinAtar episode limit in agent steps.
+        sample: sample actions instead of taking the most likely one.
+        max_frames: the most frames the GIF holds (the episode still plays to its end).
+        fps: frames per second of the GIF.
+
+    Returns:
+        A dict: `path`, `return` (the episode's), `env_steps` and `frames` (in the GIF).
+
+    Example:
+
+    ```python
+    save_episode_gif("tiny_cartpole_pixels", "cartpole_pixels", "cartpole.gif")["return"]
+    ```
+    """
+    from keras_suite.zoo.dreamer.dreamer_v2 import DreamerV2
+    from keras_suite.zoo.dreamer.make_env import make_env
+    from keras_suite.zoo.dreamer.video import display_frames, save_gif
+
+    if isinstance(agent, str):
+        agent = DreamerV2.from_preset(agent)
+    if not isinstance(max_frames, int) or max_frames < 1:
+        raise ValueError(
+            f"`max_frames` must be a positive integer. Received: max_frames={max_frames!r}"
+        )
+    if "image" not in agent.world_model.obs_keys:
+        raise ValueError(
+            "`agent` must see `image` observations to draw its episode. "
+            f"Received: an agent observing {list(agent.world_model.obs_keys)}"
+        )
+    env = make_env(env, time_limit=time_limit, seed=seed)
+    total, steps, frames = play_episode(agent, env, sample=sample, record=True)
+    frames = display_frames(frames[:max_frames])
+    return {"path": save_gif(frames, path, fps=fps), "return": total, "env_steps": steps,
+            "frames": len(frames)}

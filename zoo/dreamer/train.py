@@ -25,7 +25,8 @@ def train(
     hyper-parameters of `config` (`keras_suite.zoo.dreamer.configs`), and runs the resumable
     `Trainer` in `out_dir` until `steps` environment steps in total: `prefill` random steps, then
     one gradient update every `train_every` steps. Then it writes the agent as a preset
-    (`out_dir/preset`, its metadata holding the environment steps, frames and updates), the
+    (`out_dir/preset`, its metadata holding the environment steps, frames, updates,
+    `train_every` and `train_hours`, the wall time of every run on `out_dir`), the
     loss curves (`out_dir/losses.png`), the learning curve (`out_dir/learning_curve.png`:
     training and evaluation returns against environment frames) and, when updates ran and the
     agent sees images, an open-loop video prediction (`out_dir/videos/final.gif` and `.png`).
@@ -124,6 +125,8 @@ def train(
             "env_steps": trainer.step,
             "frames": frames,
             "updates": trainer.updates,
+            "train_every": settings["train_every"],
+            "train_hours": round(trainer.seconds / 3600, 2),
         },
     )
     metrics = os.path.join(out_dir, "metrics.jsonl")

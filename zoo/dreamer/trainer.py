@@ -30,7 +30,8 @@ class Trainer:
     TensorBoard (`logdir`) and to `logdir/metrics.jsonl`. Every `checkpoint_every` steps and
     when `run` stops (at the end, on Ctrl-C or SIGTERM), the agent's and its optimizers'
     variables, the counters and the states of the action and replay-sampling RNGs are written
-    to `logdir/checkpoint`, after the unfinished episode is written to the replay; a new
+    to `logdir/checkpoint` (the counters: `step`, `updates`, `episodes` and `seconds`, the
+    wall time spent in `run`), after the unfinished episode is written to the replay; a new
     `Trainer` on the same `logdir` resumes from there, with the replay reloaded from disk, and
     samples the same batches the old one would have. Observations may hold images and/or
     vectors: the replay stores the agent's observation keys.
@@ -109,6 +110,7 @@ class Trainer:
         self.step = 0
         self.updates = 0
         self.episodes = 0
+        self.seconds = 0.0
         self._rng = np.random.default_rng(seed)
         self._metrics = {}
         self._writer = None
@@ -126,6 +128,7 @@ class Trainer:
     def save(self):
         """Writes the agent, its optimizers and the counters (atomically)."""
         state = {"step": self.step, "updates": self.updates, "episodes": self.episodes}
+        state["seconds"] = self.seconds
         state["rng"] = self._rng.bit_generator.state
         state["replay_rng"] = self.replay.rng_state
         save_checkpoint(self.checkpoint_dir, self._variables(), state)
@@ -137,6 +140,7 @@ class Trainer:
             return False
         self.step, self.updates, self.episodes = state["step"], state["updates"], state["episodes"]
         self._rng.bit_generator.state = state["rng"]
+        self.seconds = state.get("seconds", 0.0)  # older checkpoints lack it
         if "replay_rng" in state:  # checkpoints written before it was saved lack it
             self.replay.rng_state = state["replay_rng"]
         return True
@@ -218,9 +222,11 @@ class Trainer:
         be caught: it loses the steps since the last checkpoint).
         """
         restore_handler = _raise_on_sigterm()
+        start = time.time()
         try:
             self._run(steps, progress)
         finally:
+            self.seconds += time.time() - start
             self.replay.flush()
             self.save()
             restore_handler()

@@ -1,10 +1,11 @@
 import numpy as np
 import pytest
+from PIL import Image
 
 from keras_suite.envs import GymAdapter, PixelCartPole
 from keras_suite.envs.minatar import make_minatar
 from keras_suite.zoo import DreamerV2
-from keras_suite.zoo.dreamer import evaluate
+from keras_suite.zoo.dreamer import evaluate, save_episode_gif
 
 
 def test_returns_match_a_greedy_loop_by_hand():
@@ -32,8 +33,8 @@ def test_returns_match_a_greedy_loop_by_hand():
     assert calls == [(1, 2, expected[0]), (2, 2, expected[1])]
 
 
-def test_named_environments_play_each_episode_on_its_own_evaluation_seed():
-    agent = DreamerV2.from_hparams(
+def _small_minatar_agent():
+    return DreamerV2.from_hparams(
         "minatar",
         (10, 10, 4),
         3,
@@ -45,6 +46,10 @@ def test_named_environments_play_each_episode_on_its_own_evaluation_seed():
         mlp_layers=1,
         seed=0,
     )
+
+
+def test_named_environments_play_each_episode_on_its_own_evaluation_seed():
+    agent = _small_minatar_agent()
     results = evaluate(agent, "minatar:breakout", episodes=3, seed=40)
     assert results["seeds"] == [40, 41, 42] and results["policy"] == "greedy"
     expected = []
@@ -64,8 +69,33 @@ def test_named_environments_play_each_episode_on_its_own_evaluation_seed():
     assert evaluate(agent, "minatar:breakout", episodes=1, sample=True)["policy"] == "sampled"
 
 
+def test_episode_gif_shows_the_evaluated_episode_in_colour(tmp_path):
+    agent = _small_minatar_agent()
+    path = str(tmp_path / "breakout.gif")
+    played = save_episode_gif(agent, "minatar:breakout", path, seed=40)
+    assert played["return"] == evaluate(agent, "minatar:breakout", seed=40)["returns"][0]
+    env = make_minatar("breakout")
+    grids = [env.reset(seed=40)[0]]
+    agent_frames = []
+    with Image.open(path) as gif:
+        assert gif.n_frames == played["frames"] == played["env_steps"] + 1
+        for index in range(gif.n_frames):
+            gif.seek(index)
+            agent_frames.append(np.asarray(gif.convert("RGB")))
+    first = agent_frames[0]
+    assert first.shape == (40, 40, 3)
+    # Each 10x10 cell is a 4x4 block: black where no channel is on, coloured where one is.
+    cells = first[::4, ::4]
+    assert np.array_equal(cells.any(axis=-1), grids[0].any(axis=-1))
+    assert np.array_equal(first, np.repeat(np.repeat(cells, 4, axis=0), 4, axis=1))
+    short = save_episode_gif(agent, "minatar:breakout", path, seed=40, max_frames=3)
+    assert short["frames"] == 3 and short["env_steps"] == played["env_steps"]
+
+
 def test_errors():
     with pytest.raises(ValueError, match="6 actions but the environment has 2"):
         evaluate("pong_world_model", "cartpole_pixels")
     with pytest.raises(ValueError, match="episodes"):
         evaluate("tiny_cartpole_pixels", "cartpole_pixels", episodes=0)
+    with pytest.raises(ValueError, match="max_frames"):
+        save_episode_gif("tiny_cartpole_pixels", "cartpole_pixels", "x.gif", max_frames=0)

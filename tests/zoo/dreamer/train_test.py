@@ -64,6 +64,7 @@ def test_minatar_run_logs_its_learning_curve_against_frames(tmp_path):
         assert os.path.isfile(results[key])
     metadata = DreamerV2.preset_metadata(results["preset"])
     assert (metadata["frames"], metadata["updates"]) == (80, results["updates"])
+    assert metadata["train_every"] == 10 and 0 <= metadata["train_hours"] < 1
 
 
 def test_no_update_while_the_prefill_runs(tmp_path):

@@ -1,5 +1,6 @@
 import json
 import os
+import time
 
 import keras
 import numpy as np
@@ -86,6 +87,7 @@ def test_train_checkpoint_and_exact_resume(tmp_path):
     resumed_agent = _agent()
     resumed = Trainer(resumed_agent, _BlinkEnv(), tmp_path, **LOOP)
     assert (resumed.step, resumed.updates, resumed.episodes) == (40, 2, trainer.episodes)
+    assert resumed.seconds == trainer.seconds > 0
     assert resumed.replay.num_steps == trainer.replay.num_steps
     for a, b in zip(
         agent.variables + agent.optimizer_variables,
@@ -97,7 +99,9 @@ def test_train_checkpoint_and_exact_resume(tmp_path):
     assert sorted(batch) == sorted(expected)
     for key in expected:
         np.testing.assert_array_equal(batch[key], expected[key])
+    started = time.time()
     assert resumed.run(50).updates == 3
+    assert trainer.seconds < resumed.seconds <= trainer.seconds + time.time() - started
 
 
 class _KilledEnv(_BlinkEnv):

@@ -1,0 +1,80 @@
+import json
+
+import pytest
+
+from keras_suite.zoo.dreamer.minatar_results import (
+    MINATAR_BASELINES,
+    minatar_rows,
+    minatar_table,
+    record_evaluation,
+)
+
+
+def _metadata(frames, mean_return):
+    return {
+        "frames": frames,
+        "updates": frames // 4,
+        "train_hours": 2.5,
+        "evaluation": {
+            "mean_return": mean_return,
+            "std_return": 1.5,
+            "episodes": 30,
+            "policy": "greedy",
+        },
+    }
+
+
+def test_rows_compare_with_dqn_within_one_million_frames():
+    rows = minatar_rows(
+        {
+            "breakout": _metadata(1_000_000, 10.0),
+            "asterix": _metadata(1_000_004, 40.0),
+            "freeway": _metadata(500_000, 49.9),
+        }
+    )
+    by_game = {row["game"]: row for row in rows}
+    assert [row["game"] for row in rows] == [
+        "asterix",
+        "breakout",
+        "freeway",
+        "seaquest",
+        "space_invaders",
+    ]
+    assert by_game["breakout"]["beats_dqn_in_1m"]  # 10 >= DQN's 10, at exactly 1M frames
+    assert not by_game["asterix"]["beats_dqn_in_1m"]  # past 1M frames
+    assert not by_game["freeway"]["beats_dqn_in_1m"]  # below DQN's 50
+    assert "mean_return" not in by_game["seaquest"]  # no preset: an empty row
+    for row in rows:
+        assert row["dqn"] == MINATAR_BASELINES["DQN"][row["game"]]
+        assert row["ac_lambda"] == MINATAR_BASELINES["AC(lambda)"][row["game"]]
+
+
+def test_table_shows_measured_cells_only():
+    lines = minatar_table({"breakout": _metadata(800_000, 12.25)}).splitlines()
+    assert len(lines) == 7
+    breakout = lines[3].split(" | ")
+    assert breakout[1:6] == ["12.2 ± 1.5", "30 (greedy)", "800,000", "200,000", "2.5"]
+    assert breakout[6:] == ["10", "17.5", "yes |"]
+    asterix = lines[2].split(" | ")
+    assert asterix[1:6] == [""] * 5 and asterix[6:] == ["17", "19", " |"]
+
+
+def test_record_evaluation_keeps_the_protocol(tmp_path):
+    with open(tmp_path / "metadata.json", "w") as f:
+        json.dump({"frames": 100}, f)
+    results = {
+        "mean_return": 2.0,
+        "std_return": 1.0,
+        "returns": [1.0, 3.0],
+        "seeds": [5, 6],
+        "policy": "greedy",
+        "frames": 40,
+        "env_steps": 40,
+    }
+    record_evaluation(str(tmp_path), results, "minatar:breakout")
+    metadata = json.load(open(tmp_path / "metadata.json"))
+    assert metadata["frames"] == 100
+    expected = {key: value for key, value in results.items() if key != "env_steps"}
+    assert metadata["evaluation"] == dict(expected, env="minatar:breakout", episodes=2)
+    with pytest.raises(ValueError, match="preset_folder"):
+        record_evaluation(str(tmp_path / "missing"), results, "minatar:breakout")

@@ -1,0 +1,138 @@
+"""DreamerV2's MinAtar scores beside the MinAtar paper's baselines: recorded and tabulated."""
+
+import json
+import os
+
+from keras_suite.envs.minatar import GAMES
+
+#: Returns at 5 million frames of the MinAtar paper's baselines (Young & Tian, 2019, "MinAtar:
+#: An Atari-Inspired Testbed for Thorough and Reproducible Reinforcement Learning Experiments",
+#: learning curves with sticky actions and difficulty ramping), read from the curves.
+MINATAR_BASELINES = {
+    "DQN": {
+        "asterix": 17.0,
+        "breakout": 10.0,
+        "freeway": 50.0,
+        "seaquest": 20.0,
+        "space_invaders": 43.0,
+    },
+    "AC(lambda)": {
+        "asterix": 19.0,
+        "breakout": 17.5,
+        "freeway": 47.5,
+        "seaquest": 16.0,
+        "space_invaders": 185.0,
+    },
+}
+#: Frames of the baselines' scores above.
+BASELINE_FRAMES = 5_000_000
+#: The evaluation fields that `record_evaluation` keeps.
+RECORDED = ("env", "mean_return", "std_return", "returns", "seeds", "policy", "frames")
+
+
+def preset_name(game):
+    """The name of the built-in DreamerV2 preset trained on the MinAtar game `game`."""
+    return f"minatar_{game}"
+
+
+def record_evaluation(preset_folder, results, env):
+    """Writes an `evaluate` result into a preset folder's `metadata.json`, under `evaluation`
+    (the environment, policy, every episode's return and seed, the mean and spread); returns
+    the path written.
+
+    Args:
+        preset_folder: a folder written by `DreamerV2.save_to_preset`.
+        results: the dict `keras_suite.zoo.dreamer.evaluate` returned.
+        env: the environment name the episodes were played on.
+    """
+    path = os.path.join(preset_folder, "metadata.json")
+    if not os.path.isfile(path):
+        raise ValueError(
+            "`preset_folder` must be a preset folder with a metadata.json. "
+            f"Received: preset_folder={preset_folder!r}"
+        )
+    with open(path) as f:
+        metadata = json.load(f)
+    evaluation = {key: results.get(key) for key in RECORDED}
+    evaluation["env"] = env
+    evaluation["episodes"] = len(results["returns"])
+    metadata["evaluation"] = evaluation
+    with open(path, "w") as f:
+        json.dump(metadata, f, indent=2, sort_keys=True)
+        f.write("\n")
+    return path
+
+
+def minatar_rows(metadata_by_game):
+    """One table row per MinAtar game from presets' metadata (`{game: metadata}`; games
+    without a preset or an evaluation get empty cells): the evaluated return, its episodes and
+    policy, the training frames, updates and hours, both baselines, and whether the agent
+    reached DQN's 5M-frame score within 1M frames."""
+    rows = []
+    for game in GAMES:
+        metadata = metadata_by_game.get(game) or {}
+        evaluation = metadata.get("evaluation")
+        row = {
+            "game": game,
+            "dqn": MINATAR_BASELINES["DQN"][game],
+            "ac_lambda": MINATAR_BASELINES["AC(lambda)"][game],
+        }
+        if evaluation:
+            row.update(
+                mean_return=evaluation["mean_return"],
+                std_return=evaluation["std_return"],
+                episodes=evaluation["episodes"],
+                policy=evaluation["policy"],
+                frames=metadata.get("frames"),
+                updates=metadata.get("updates"),
+                train_hours=metadata.get("train_hours"),
+            )
+            row["beats_dqn_in_1m"] = bool(
+                row["frames"] is not None
+                and row["frames"] <= 1_000_000
+                and row["mean_return"] >= row["dqn"]
+            )
+        rows.append(row)
+    return rows
+
+
+def minatar_table(metadata_by_game=None):
+    """The MinAtar results as a Markdown table (see `minatar_rows`).
+
+    Args:
+        metadata_by_game: `{game: preset metadata}`; by default, the built-in `minatar_<game>`
+            presets that exist.
+    """
+    if metadata_by_game is None:
+        from keras_suite.zoo.dreamer.dreamer_v2 import DreamerV2
+
+        metadata_by_game = {
+            game: DreamerV2.preset_metadata(preset_name(game))
+            for game in GAMES
+            if preset_name(game) in DreamerV2.presets
+        }
+    lines = [
+        "| Game | DreamerV2 return | Episodes (policy) | Frames | Updates | Hours | "
+        f"DQN at {BASELINE_FRAMES // 10**6}M | AC(λ) at {BASELINE_FRAMES // 10**6}M | "
+        "DQN's score within 1M frames |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in minatar_rows(metadata_by_game):
+        if "mean_return" in row:
+            cells = [
+                f"{row['mean_return']:.1f} ± {row['std_return']:.1f}",
+                f"{row['episodes']} ({row['policy']})",
+                _count(row["frames"]),
+                _count(row["updates"]),
+                "" if row["train_hours"] is None else f"{row['train_hours']:.1f}",
+            ]
+        else:
+            cells = [""] * 5
+        cells += [f"{row['dqn']:g}", f"{row['ac_lambda']:g}"]
+        cells.append({True: "yes", False: "no", None: ""}[row.get("beats_dqn_in_1m")])
+        lines.append(f"| {row['game']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _count(value):
+    return "" if value is None else f"{value:,}"
