@@ -162,5 +162,9 @@ def save_episode_gif(
     env = make_env(env, time_limit=time_limit, seed=seed)
     total, steps, frames = play_episode(agent, env, sample=sample, record=True)
     frames = display_frames(frames[:max_frames])
-    return {"path": save_gif(frames, path, fps=fps), "return": total, "env_steps": steps,
-            "frames": len(frames)}
+    return {
+        "path": save_gif(frames, path, fps=fps),
+        "return": total,
+        "env_steps": steps,
+        "frames": len(frames),
+    }
