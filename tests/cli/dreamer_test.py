@@ -78,29 +78,20 @@ def test_module_imports_no_heavy_library():
 
 
 def test_eval_records_scores_and_writes_a_gif(tmp_path, capsys):
+    import os
+    import shutil
+
     from keras_suite.zoo import DreamerV2
 
-    agent = DreamerV2.from_hparams(
-        "minatar",
-        (10, 10, 4),
-        3,
-        deter_size=8,
-        stoch_size=2,
-        num_classes=2,
-        hidden_size=8,
-        mlp_units=8,
-        mlp_layers=1,
-        seed=0,
-    )
     folder, gif = str(tmp_path / "agent"), str(tmp_path / "play.gif")
-    agent.save_to_preset(folder, metadata={"frames": 1000, "updates": 10})
-    argv = ["--eval-preset", folder, "--env", "minatar:breakout", "--episodes", "2"]
+    shutil.copytree(os.path.join(DreamerV2.preset_dir, "tiny_cartpole_pixels"), folder)
+    argv = ["--eval-preset", folder, "--env", "cartpole_pixels", "--episodes", "2"]
     assert dreamer.run(parse(*argv, "--record", "--gif", gif)) == 0
     out = capsys.readouterr().out
-    assert f"wrote {gif}" in out and "recorded in" in out
+    assert f"wrote {gif}" in out and "recorded in" in out and os.path.isfile(gif)
     evaluation = DreamerV2.preset_metadata(folder)["evaluation"]
     assert evaluation["seeds"] == [1_000_000, 1_000_001] and evaluation["episodes"] == 2
-    assert evaluation["env"] == "minatar:breakout" and evaluation["policy"] == "greedy"
+    assert evaluation["env"] == "cartpole_pixels" and evaluation["policy"] == "greedy"
     with pytest.raises(ValueError, match="--eval-preset must be one"):
         dreamer.run(parse("--eval-preset", "tiny_cartpole_pixels", "--record"))
 
