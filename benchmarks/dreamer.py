@@ -96,42 +96,53 @@ def time_updates(agent, data, repeats):
 
 
 def time_train(config, mode, batch, steps, repeats):
-    agent = DreamerV2.from_hparams(config, (64, 64, 1), 6, seed=0)
+    shape, actions, levels = observation_spec(config)
+    agent = DreamerV2.from_hparams(config, shape, actions, seed=0)
     agent.compile(jit_compile=mode == "xla", run_eagerly=mode == "eager")
-    data = {k: tf.constant(v) for k, v in _batch(batch, steps).items()}
+    data = _batch(batch, steps, actions, shape=shape, levels=levels)
+    data = {k: tf.constant(v) for k, v in data.items()}
     return (*time_updates(agent, data, repeats), agent)
 
 
-def train_step_flops(config, batch, steps, actions=6, channels=1):
-    """Floating-point operations (2 per multiply-add) of one DreamerV2 update, counted from the
-    layer sizes, by part: the world model forward and backward (the backward pass is the weight
-    gradients plus the input gradients, which the first convolution does not need: its input is
-    data), imagination forward only (REINFORCE), the reward/discount/target-critic heads on the
-    imagined states, and the actor and critic forward and backward (their first layers need no
-    input gradient: the features are constants to them). Returns a dict from part to FLOPs."""
+def train_step_flops(config, batch, steps):
+    """Floating-point operations (2 per multiply-add) of one DreamerV2 update on the data of
+    `observation_spec(config)`, counted from the layer sizes, by part: the world model forward
+    and backward (the backward pass is the weight gradients plus the input gradients, which the
+    encoder's first layer does not need: its input is data), imagination forward only
+    (REINFORCE), the reward/discount/target-critic heads on the imagined states, and the actor
+    and critic forward and backward (their first layers need no input gradient: the features
+    are constants to them). Returns a dict from part to FLOPs."""
+    (height, width, channels), actions, _ = observation_spec(config)
     m = get_config(config)["model"]
     d, deter, hidden = m["depth"], m["deter_size"], m["hidden_size"]
     stoch, units, layers = m["stoch_size"] * m["num_classes"], m["mlp_units"], m["mlp_layers"]
-    feat, embed, n, horizon = stoch + deter, 32 * d, batch * steps, m["horizon"]
-    encoder, size, cin = 0, 64, channels
-    for i in range(4):
-        size = (size - 4) // 2 + 1
-        encoder += size * size * 16 * cin * d * 2**i
-        cin = d * 2**i
-        if i == 0:
-            first_conv = encoder
-    decoder = feat * embed
-    for size, k, cin, cout in ((1, 5, embed, 4 * d), (5, 5, 4 * d, 2 * d), (13, 6, 2 * d, d)):
-        decoder += size * size * k * k * cin * cout
-    decoder += 30 * 30 * 36 * d * channels
+    feat, n, horizon = stoch + deter, batch * steps, m["horizon"]
 
-    def head(out):
-        return feat * units + (layers - 1) * units * units + units * out
+    def head(out, inputs=feat):
+        return inputs * units + (layers - 1) * units * units + units * out
+
+    if (height, width) == (64, 64):  # the conv encoder and decoder
+        embed, encoder, size, cin = 32 * d, 0, 64, channels
+        for i in range(4):
+            size = (size - 4) // 2 + 1
+            encoder += size * size * 16 * cin * d * 2**i
+            cin = d * 2**i
+            if i == 0:
+                first_layer = encoder
+        decoder = feat * embed
+        for size, k, cin, cout in ((1, 5, embed, 4 * d), (5, 5, 4 * d, 2 * d), (13, 6, 2 * d, d)):
+            decoder += size * size * k * k * cin * cout
+        decoder += 30 * 30 * 36 * d * channels
+    else:  # grids are flattened through an MLP encoder and decoded by an MLP head
+        cells = height * width * channels
+        embed, first_layer = units, cells * units
+        encoder = first_layer + (layers - 1) * units * units
+        decoder = head(cells)
 
     img_step = (stoch + actions) * hidden + (hidden + deter) * 3 * deter + deter * hidden
     img_step += hidden * stoch
     obs_step = (deter + embed) * hidden + hidden * stoch
-    model = n * (3 * (encoder + decoder + img_step + obs_step + 2 * head(1)) - first_conv)
+    model = n * (3 * (encoder + decoder + img_step + obs_step + 2 * head(1)) - first_layer)
     imagine = n * horizon * (img_step + head(actions))
     heads = n * horizon * 2 * head(1) + n * (horizon + 1) * head(1)
     learn = n * horizon * (3 * (head(actions) + head(1)) - 2 * feat * units)
@@ -155,7 +166,8 @@ def matmul_flops_per_cpu_second(size=1024, repeats=10):
 
 
 def time_policy(agent, repeats=50):
-    obs = {"image": np.zeros((1, 64, 64, 1), np.uint8), "is_first": np.ones(1)}
+    shape = agent.world_model.image_shape
+    obs = {"image": np.zeros((1, *shape), np.uint8), "is_first": np.ones(1)}
     _, state = agent.policy(obs, None, training=True)
     obs["is_first"] = np.zeros(1)
     start = time.perf_counter()
