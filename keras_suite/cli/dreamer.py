@@ -36,6 +36,11 @@ def add_parser(subparsers):
     parser.add_argument("--jit", action="store_true", help="compile the update with XLA")
     parser.add_argument("--seed", type=int, default=0, help=f"training seed, below {EVAL_SEED:,}")
     parser.add_argument(
+        "--from-preset",
+        default=None,
+        help="start a new run from this preset's agent (name or folder), e.g. pong_world_model",
+    )
+    parser.add_argument(
         "--eval-preset", default=None, help="only evaluate this preset (name or folder)"
     )
     parser.add_argument("--episodes", type=int, default=1, help="episodes of --eval-preset")
@@ -94,6 +99,7 @@ def run(args):
         render=args.render,
         jit_compile=args.jit,
         seed=args.seed,
+        from_preset=args.from_preset,
         progress=ProgressBar("step"),
     )
     print(summary(results))

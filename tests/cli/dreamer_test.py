@@ -34,6 +34,7 @@ def test_parser():
     args = parse("--env", "minatar:breakout", "--config", "minatar")
     assert (args.config, args.eval_seed, args.sampled_policy) == ("minatar", 1_000_000, False)
     assert parse("--eval-seed", "7", "--sampled-policy").eval_seed == 7
+    assert parse("--from-preset", "pong_world_model").from_preset == "pong_world_model"
     from keras_suite.zoo.dreamer.evaluate import EVAL_SEED
 
     assert dreamer.EVAL_SEED == EVAL_SEED

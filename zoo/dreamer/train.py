@@ -17,6 +17,7 @@ def train(
     jit_compile=False,
     seed=0,
     video=True,
+    from_preset=None,
     progress=None,
 ):
     """Trains a DreamerV2 agent on an environment named by `env`; resumes a run in `out_dir`.
@@ -50,6 +51,11 @@ def train(
         jit_compile: compile the update with XLA.
         seed: seed of the agent, the environment and the loop.
         video: write the open-loop video prediction at the end.
+        from_preset: start from this preset's agent (a name or folder: its networks and
+            weights, e.g. `"pong_world_model"` to train behaviour on a learned world model)
+            instead of a fresh `config` agent; `config` still gives the loop settings. Only a
+            new run uses its weights: a resumed run loads its checkpoint (give the same
+            `from_preset` to resume it).
         progress: optional `progress(done, total, **values)`, called after every environment
             step (see `Trainer.run`).
 
@@ -93,13 +99,23 @@ def train(
         settings["prefill"] = prefill
     environment = make_env(env, time_limit=time_limit, render=render, seed=seed)
     eval_env = make_env(env, time_limit=time_limit, render=render, seed=TRAIN_EVAL_SEED + seed)
-    agent = DreamerV2.from_hparams(
-        config,
-        environment.obs_shape,
-        environment.num_actions,
-        continuous_actions=environment.continuous,
-        seed=seed,
-    )
+    if from_preset is None:
+        agent = DreamerV2.from_hparams(
+            config,
+            environment.obs_shape,
+            environment.num_actions,
+            continuous_actions=environment.continuous,
+            seed=seed,
+        )
+    else:
+        agent = DreamerV2.from_preset(from_preset)
+        seen = (agent.obs_shape, agent.num_actions)
+        if seen != (environment.obs_shape, environment.num_actions):
+            raise ValueError(
+                f"`from_preset` must be an agent for {env}: observations {environment.obs_shape} "
+                f"and {environment.num_actions} actions. Received: from_preset={from_preset!r} "
+                f"(observations {seen[0]}, {seen[1]} actions)"
+            )
     trainer = Trainer(
         agent,
         environment,
@@ -127,6 +143,7 @@ def train(
             "updates": trainer.updates,
             "train_every": settings["train_every"],
             "train_hours": round(trainer.seconds / 3600, 2),
+            "from_preset": from_preset,
         },
     )
     metrics = os.path.join(out_dir, "metrics.jsonl")

@@ -87,3 +87,27 @@ def test_bad_arguments_fail_before_any_folder_is_made(tmp_path):
     with pytest.raises(ValueError, match="unknown keys"):
         train("cartpole_pixels", tmp_path / "e", steps=10, loop={"train_evry": 3})
     assert os.listdir(tmp_path) == []
+
+
+def test_a_new_run_starts_from_a_presets_weights(tmp_path):
+    from keras import ops
+
+    preset = DreamerV2.from_preset("tiny_cartpole_pixels")
+    # No update runs (the prefill is longer than the run): the agent is the preset's.
+    results = train(
+        "cartpole_pixels",
+        tmp_path / "run",
+        config="tiny",
+        steps=10,
+        prefill=20,
+        loop=LOOP,
+        from_preset="tiny_cartpole_pixels",
+    )
+    assert results["updates"] == 0
+    agent = DreamerV2.from_preset(results["preset"])
+    assert len(agent.weights) == len(preset.weights)
+    for ours, theirs in zip(agent.weights, preset.weights):
+        np.testing.assert_array_equal(ops.convert_to_numpy(ours), ops.convert_to_numpy(theirs))
+    assert DreamerV2.preset_metadata(results["preset"])["from_preset"] == "tiny_cartpole_pixels"
+    with pytest.raises(ValueError, match="from_preset.*6 actions"):
+        train("cartpole_pixels", tmp_path / "pong", from_preset="pong_world_model", steps=5)
