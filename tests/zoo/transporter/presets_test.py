@@ -14,7 +14,9 @@ SHIPPED = {
     "ravens_block_insertion": "block-insertion",
     "ravens_block_insertion_goal": "block-insertion",
     "ravens_packing_boxes": "packing-boxes",
+    "ravens_palletizing_boxes": "palletizing-boxes",
     "ravens_place_red_in_green": "place-red-in-green",
+    "ravens_sweeping_piles": "sweeping-piles",
     "ravens_towers_of_hanoi": "towers-of-hanoi",
 }
 
@@ -69,6 +71,7 @@ def test_preset_loads_offline_with_its_measured_success(name):
 
 
 @pytest.mark.slow
+@pytest.mark.tensorflow_only  # the recording is checked once; other backends give TF's outputs
 @pytest.mark.parametrize("name", sorted(SHIPPED))
 def test_preset_replays_its_first_recorded_episode(name):
     recorded = preset_metadata(name)["evaluation"]
@@ -76,6 +79,7 @@ def test_preset_replays_its_first_recorded_episode(name):
     result = evaluate_transporter(model, SHIPPED[name], episodes=1)
     assert result["seeds"] == recorded["seeds"][:1]
     assert result["successes"] == recorded["successes"][:1]
+    assert result["rewards"] == pytest.approx(recorded["rewards"][:1], abs=1e-6)
 
 
 #: Sampled pick-logit pixels `(row, col)` and place-logit entries `(row, col, rotation)`.
@@ -157,12 +161,26 @@ TENSORFLOW_OUTPUTS = {
         "place_samples": (-0.5989, -13.67503, -14.31075, -8.45953, -14.51817),
         "labels": ((147, 70), (139.0, 40.0), 13),
     },
+    "ravens_palletizing_boxes": {
+        "pick_stats": (-19.84256, 8.00818, -0.41218),
+        "pick_samples": (-5.54194, -18.13928, -5.04308, -17.60482, -18.1942),
+        "place_stats": (-1.46392, 1.31238, 0.1645, -8.44814),
+        "place_samples": (0.16037, -0.65464, -4.8636, -0.61467, -0.52803),
+        "labels": ((39, 36), (131.0, 52.0), 22),
+    },
     "ravens_place_red_in_green": {
         "pick_stats": (-26.69112, 12.09718, 0.89221),
         "pick_samples": (-9.28694, -26.8772, -36.21307, -27.52943, -20.8061),
         "place_stats": (-4.78812, 3.04571, 0.78438, -23.32975),
         "place_samples": (-3.40049, -3.70215, -5.30935, -7.45275, -8.05177),
         "labels": ((122, 29), (71.0, 31.0), 28),
+    },
+    "ravens_sweeping_piles": {
+        "pick_stats": (-9.00276, 5.38565, 6.20169),
+        "pick_samples": (-2.78685, -9.37051, -9.57139, -9.26303, -8.70397),
+        "place_stats": (-138.51813, 29.20814, -25.42872, -175.55638),
+        "place_samples": (-114.2261, -160.7765, -166.494, -140.80565, -157.21724),
+        "labels": ((88, 21), (133.0, 46.0), 17),
     },
     "ravens_towers_of_hanoi": {
         "pick_stats": (-17.82068, 8.37129, 11.03291),
