@@ -16,6 +16,7 @@ SHIPPED = {
     "ravens_packing_boxes": "packing-boxes",
     "ravens_palletizing_boxes": "palletizing-boxes",
     "ravens_place_red_in_green": "place-red-in-green",
+    "ravens_stack_block_pyramid": "stack-block-pyramid",
     "ravens_sweeping_piles": "sweeping-piles",
     "ravens_towers_of_hanoi": "towers-of-hanoi",
 }
@@ -174,6 +175,13 @@ TENSORFLOW_OUTPUTS = {
         "place_stats": (-4.78812, 3.04571, 0.78438, -23.32975),
         "place_samples": (-3.40049, -3.70215, -5.30935, -7.45275, -8.05177),
         "labels": ((122, 29), (71.0, 31.0), 28),
+    },
+    "ravens_stack_block_pyramid": {
+        "pick_stats": (-31.51519, 11.83182, 4.12669),
+        "pick_samples": (-12.96644, -29.43736, -40.78156, -28.86524, -63.76855),
+        "place_stats": (-7.36254, 0.94862, -5.17644, -10.07257),
+        "place_samples": (-6.96672, -6.57136, -9.14795, -6.46643, -9.26571),
+        "labels": ((117, 8), (138.0, 40.0), 21),
     },
     "ravens_sweeping_piles": {
         "pick_stats": (-9.00276, 5.38565, 6.20169),
