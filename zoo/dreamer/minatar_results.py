@@ -3,7 +3,9 @@
 import json
 import os
 
-from keras_suite.envs.minatar import GAMES
+import numpy as np
+
+from keras_suite.envs.minatar import GAMES, make_minatar
 
 #: Returns at 5 million frames of the MinAtar paper's baselines (Young & Tian, 2019, "MinAtar:
 #: An Atari-Inspired Testbed for Thorough and Reproducible Reinforcement Learning Experiments",
@@ -28,6 +30,22 @@ MINATAR_BASELINES = {
 BASELINE_FRAMES = 5_000_000
 #: The evaluation fields that `record_evaluation` keeps.
 RECORDED = ("env", "mean_return", "std_return", "returns", "seeds", "policy", "frames")
+
+
+def random_returns(game, episodes=30, seed=1_000_000):
+    """Returns of a uniformly random policy on the MinAtar game `game`: episode i is seeded
+    with `seed + i` as `keras_suite.zoo.dreamer.evaluate` seeds them, and the actions come from
+    `numpy.random.default_rng(seed)`. Returns a list of floats."""
+    rng, returns = np.random.default_rng(seed), []
+    for episode in range(episodes):
+        env = make_minatar(game, time_limit=27000)
+        env.reset(seed=seed + episode)
+        total, done = 0.0, False
+        while not done:
+            _, reward, terminated, truncated, _ = env.step(int(rng.integers(env.action_space.n)))
+            total, done = total + reward, terminated or truncated
+        returns.append(total)
+    return returns
 
 
 def preset_name(game):
@@ -63,17 +81,21 @@ def record_evaluation(preset_folder, results, env):
     return path
 
 
-def minatar_rows(metadata_by_game):
+def minatar_rows(metadata_by_game, random_episodes=30):
     """One table row per MinAtar game from presets' metadata (`{game: metadata}`; games
     without a preset or an evaluation get empty cells): the evaluated return, its episodes and
-    policy, the training frames, updates and hours, both baselines, and whether the agent
-    reached DQN's 5M-frame score within 1M frames."""
+    policy, the training frames, updates and hours, the mean return of `random_episodes`
+    episodes of a random policy (`random_returns`; `None` when 0), both baselines, and whether
+    the agent reached DQN's 5M-frame score within 1M frames."""
     rows = []
     for game in GAMES:
         metadata = metadata_by_game.get(game) or {}
         evaluation = metadata.get("evaluation")
         row = {
             "game": game,
+            "random": float(np.mean(random_returns(game, random_episodes)))
+            if random_episodes
+            else None,
             "dqn": MINATAR_BASELINES["DQN"][game],
             "ac_lambda": MINATAR_BASELINES["AC(lambda)"][game],
         }
@@ -96,12 +118,13 @@ def minatar_rows(metadata_by_game):
     return rows
 
 
-def minatar_table(metadata_by_game=None):
+def minatar_table(metadata_by_game=None, random_episodes=30):
     """The MinAtar results as a Markdown table (see `minatar_rows`).
 
     Args:
         metadata_by_game: `{game: preset metadata}`; by default, the built-in `minatar_<game>`
             presets that exist.
+        random_episodes: episodes of the random policy per game (0: no random column values).
     """
     if metadata_by_game is None:
         from keras_suite.zoo.dreamer.dreamer_v2 import DreamerV2
@@ -112,12 +135,12 @@ def minatar_table(metadata_by_game=None):
             if preset_name(game) in DreamerV2.presets
         }
     lines = [
-        "| Game | DreamerV2 return | Episodes (policy) | Frames | Updates | Hours | "
+        "| Game | DreamerV2 return | Episodes (policy) | Frames | Updates | Hours | Random | "
         f"DQN at {BASELINE_FRAMES // 10**6}M | AC(λ) at {BASELINE_FRAMES // 10**6}M | "
         "DQN's score within 1M frames |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for row in minatar_rows(metadata_by_game):
+    for row in minatar_rows(metadata_by_game, random_episodes):
         if "mean_return" in row:
             cells = [
                 f"{row['mean_return']:.1f} ± {row['std_return']:.1f}",
@@ -128,6 +151,7 @@ def minatar_table(metadata_by_game=None):
             ]
         else:
             cells = [""] * 5
+        cells.append("" if row["random"] is None else f"{row['random']:.1f}")
         cells += [f"{row['dqn']:g}", f"{row['ac_lambda']:g}"]
         cells.append({True: "yes", False: "no", None: ""}[row.get("beats_dqn_in_1m")])
         lines.append(f"| {row['game']} | " + " | ".join(cells) + " |")

@@ -1,11 +1,13 @@
 import json
 
+import numpy as np
 import pytest
 
 from keras_suite.zoo.dreamer.minatar_results import (
     MINATAR_BASELINES,
     minatar_rows,
     minatar_table,
+    random_returns,
     record_evaluation,
 )
 
@@ -30,7 +32,8 @@ def test_rows_compare_with_dqn_within_one_million_frames():
             "breakout": _metadata(1_000_000, 10.0),
             "asterix": _metadata(1_000_004, 40.0),
             "freeway": _metadata(500_000, 49.9),
-        }
+        },
+        random_episodes=0,
     )
     by_game = {row["game"]: row for row in rows}
     assert [row["game"] for row in rows] == [
@@ -50,13 +53,32 @@ def test_rows_compare_with_dqn_within_one_million_frames():
 
 
 def test_table_shows_measured_cells_only():
-    lines = minatar_table({"breakout": _metadata(800_000, 12.25)}).splitlines()
+    metadata = {"breakout": _metadata(800_000, 12.25)}
+    lines = minatar_table(metadata, random_episodes=2).splitlines()
     assert len(lines) == 7
     breakout = lines[3].split(" | ")
     assert breakout[1:6] == ["12.2 ± 1.5", "30 (greedy)", "800,000", "200,000", "2.5"]
-    assert breakout[6:] == ["10", "17.5", "yes |"]
+    random = np.mean(random_returns("breakout", 2))
+    assert breakout[6:] == [f"{random:.1f}", "10", "17.5", "yes |"]
     asterix = lines[2].split(" | ")
-    assert asterix[1:6] == [""] * 5 and asterix[6:] == ["17", "19", " |"]
+    assert asterix[1:6] == [""] * 5 and asterix[7:] == ["17", "19", " |"]
+    assert minatar_table(metadata, random_episodes=0).splitlines()[3].split(" | ")[6] == ""
+
+
+def test_random_returns_match_a_minatar_environment_played_by_hand():
+    from minatar import Environment
+
+    rng, expected = np.random.default_rng(7), []
+    for episode in range(3):
+        env = Environment("breakout", sticky_action_prob=0.1)
+        env.seed(7 + episode)
+        env.reset()
+        actions, total, done = env.minimal_action_set(), 0.0, False
+        while not done:
+            reward, done = env.act(actions[int(rng.integers(len(actions)))])
+            total += reward
+        expected.append(total)
+    assert random_returns("breakout", episodes=3, seed=7) == expected
 
 
 def test_record_evaluation_keeps_the_protocol(tmp_path):
