@@ -19,11 +19,16 @@ def add_parser(subparsers):
         "--env",
         default="atari:pong",
         help="atari:<ALE ROM id> (e.g. atari:pong), minatar:<game> (asterix, breakout, freeway, "
-        "seaquest, space_invaders; use --config minatar), cartpole_pixels, or a gymnasium id: "
+        "seaquest, space_invaders), cartpole_pixels, or a gymnasium id: "
         "image observations go to the conv encoder, vector ones (e.g. CartPole-v1's state) to "
         "the MLP encoder; --render trains on the rendered frames instead",
     )
-    parser.add_argument("--config", default="atari", choices=CONFIGS, help="hyper-parameters")
+    parser.add_argument(
+        "--config",
+        default=None,
+        choices=CONFIGS,
+        help="hyper-parameters (default: minatar for minatar:<game>, atari otherwise)",
+    )
     parser.add_argument("--steps", type=int, default=1_000_000, help="environment steps in all")
     parser.add_argument("--prefill", type=int, default=None, help="random steps before training")
     parser.add_argument(
@@ -91,7 +96,7 @@ def run(args):
     results = train(
         env=args.env,
         out_dir=args.out,
-        config=args.config,
+        config=args.config or default_config(args.env),
         steps=args.steps,
         prefill=args.prefill,
         loop=None if args.train_every is None else {"train_every": args.train_every},
@@ -107,6 +112,11 @@ def run(args):
         if results[name]:
             print(f"{name}: {results[name]}")
     return 0
+
+
+def default_config(env):
+    """The config a run on `env` uses unless `--config` names one."""
+    return "minatar" if env.startswith("minatar:") else "atari"
 
 
 def summary(results):

@@ -25,11 +25,13 @@ def test_parser():
     args = parse()
     assert (args.env, args.config, args.prefill, args.eval_preset, args.list_presets) == (
         "atari:pong",
-        "atari",
+        None,
         None,
         None,
         False,
     )
+    assert dreamer.default_config("atari:pong") == "atari"
+    assert dreamer.default_config("minatar:breakout") == "minatar"
     assert parse("--eval-preset", "tiny_cartpole_pixels", "--episodes", "3").episodes == 3
     args = parse("--env", "minatar:breakout", "--config", "minatar")
     assert (args.config, args.eval_seed, args.sampled_policy) == ("minatar", 1_000_000, False)
