@@ -5,6 +5,7 @@ import os
 import time
 
 import numpy as np
+from keras import ops
 
 from keras_suite.zoo.dreamer.evaluate import evaluate, observation_batch
 from keras_suite.zoo.dreamer.replay import EpisodeReplay
@@ -48,6 +49,11 @@ class Trainer:
         batch_size, seq_len, train_every, train_steps, prefill, replay_capacity, eval_every,
             eval_episodes, log_every, checkpoint_every: the loop settings (see
             `keras_suite.zoo.dreamer.configs`).
+        explore, explore_min, explore_half_life: epsilon-greedy exploration for discrete
+            actions (`exploration_rate`): after the prefill, each action is uniformly random
+            with probability `explore`, halved every `explore_half_life` environment steps
+            down to `explore_min`. 0 (DreamerV2's Atari setting) leaves exploration to the
+            actor's sampling and entropy bonus. Evaluations are never random.
         jit_compile: compile the train step with XLA.
         seed: seed of random actions and replay sampling.
 
@@ -76,6 +82,9 @@ class Trainer:
         eval_episodes=1,
         log_every=10_000,
         checkpoint_every=100_000,
+        explore=0.0,
+        explore_min=0.0,
+        explore_half_life=100_000,
         jit_compile=False,
         seed=0,
     ):
@@ -96,6 +105,19 @@ class Trainer:
         self.eval_episodes = eval_episodes
         self.log_every = log_every
         self.checkpoint_every = checkpoint_every
+        if not 0.0 <= explore_min <= explore <= 1.0:
+            raise ValueError(
+                "`explore` and `explore_min` must satisfy 0 <= explore_min <= explore <= 1. "
+                f"Received: explore={explore!r}, explore_min={explore_min!r}"
+            )
+        if explore and getattr(self.env, "continuous", False):
+            raise ValueError(
+                "`explore` (random actions) is for discrete actions; this environment's are "
+                f"continuous. Received: explore={explore!r}"
+            )
+        self.explore = explore
+        self.explore_min = explore_min
+        self.explore_half_life = explore_half_life
         os.makedirs(self.logdir, exist_ok=True)
         if getattr(agent, "model_optimizer", None) is None:
             agent.compile(jit_compile=jit_compile)
@@ -172,7 +194,26 @@ class Trainer:
         if not self.prefill_done:
             return [_one_hot(self._rng.integers(size), size) for _ in observations], None
         batch = observation_batch(self.agent, observations)
-        return self.agent.policy(batch, state, training=True)
+        actions, state = self.agent.policy(batch, state, training=True)
+        actions = [np.asarray(action) for action in actions]
+        if self.explore:
+            random = [i for i in range(len(actions)) if self._rng.random() < self.exploration_rate]
+            for i in random:
+                actions[i] = _one_hot(self._rng.integers(size), size)
+            if random:  # the next step's latent follows from the actions taken
+                latent, _ = state
+                state = (latent, ops.convert_to_tensor(np.stack(actions), "float32"))
+        return actions, state
+
+    @property
+    def exploration_rate(self):
+        """The probability that an action after the prefill is uniformly random instead of
+        the actor's: `explore` halved every `explore_half_life` steps, at least
+        `explore_min` (0 when `explore` is 0)."""
+        if not self.explore:
+            return 0.0
+        rate = self.explore * 0.5 ** (self.step / self.explore_half_life)
+        return max(self.explore_min, rate)
 
     @property
     def prefill_done(self):

@@ -146,6 +146,35 @@ def test_several_environments_stepped_together(tmp_path):
         Trainer(_agent(), [_BlinkEnv(), other], tmp_path / "other", **loop)
 
 
+def test_exploration_takes_random_actions_and_the_policy_state_follows_them(tmp_path):
+    envs = [_BlinkEnv(), _BlinkEnv()]
+    loop = dict(LOOP, prefill=0, train_every=1000, eval_every=1000)
+    loop.update(explore=0.4, explore_min=0.05, explore_half_life=10)
+    trainer = Trainer(_agent(), envs, tmp_path, **loop)
+    rates = []
+    for step in (0, 10, 20, 30, 1000):
+        trainer.step = step
+        rates.append(trainer.exploration_rate)
+    assert rates == pytest.approx([0.4, 0.2, 0.1, 0.05, 0.05])
+
+    trainer.explore = 0.0
+    trainer.step = 0
+    trainer.run(26)  # an episode of each environment in the replay: the prefill is over
+    assert trainer.prefill_done
+    trainer.explore = trainer.explore_min = 1.0  # every action random
+    observations = [env.reset() for env in envs]
+    rng = np.random.default_rng()
+    rng.bit_generator.state = trainer._rng.bit_generator.state
+    # One draw per environment says whether its action is random, then one per random action.
+    assert all(rng.random() < 1.0 for _ in envs)
+    expected = [np.eye(2, dtype=np.float32)[rng.integers(2)] for _ in envs]
+    actions, (_, taken) = trainer._act(observations, None)
+    np.testing.assert_array_equal(np.stack(actions), np.stack(expected))
+    np.testing.assert_array_equal(ops.convert_to_numpy(taken), np.stack(expected))
+    with pytest.raises(ValueError, match="explore_min <= explore"):
+        Trainer(_agent(), _BlinkEnv(), tmp_path / "bad", **dict(LOOP, explore_min=0.5))
+
+
 @pytest.mark.slow
 def test_vector_observations_gym_cartpole(tmp_path):
     from keras_suite.envs import GymAdapter
