@@ -13,6 +13,7 @@ SHIPPED = {
     "ravens_align_box_corner": "align-box-corner",
     "ravens_block_insertion": "block-insertion",
     "ravens_block_insertion_goal": "block-insertion",
+    "ravens_manipulating_rope": "manipulating-rope",
     "ravens_packing_boxes": "packing-boxes",
     "ravens_palletizing_boxes": "palletizing-boxes",
     "ravens_place_red_in_green": "place-red-in-green",
@@ -154,6 +155,13 @@ TENSORFLOW_OUTPUTS = {
         "place_stats": (-3.8039, 0.69111, -1.73227, -5.08794),
         "place_samples": (-1.7392, -3.75879, -4.93557, -3.05784, -3.23571),
         "labels": ((140, 39), (138.0, 35.0), 1),
+    },
+    "ravens_manipulating_rope": {
+        "pick_stats": (-26.77615, 7.87138, 5.4636),
+        "pick_samples": (-7.55173, -36.52753, -15.47791, -32.71426, -26.11309),
+        "place_stats": (1.35435, 3.20778, 16.09668, -8.73968),
+        "place_samples": (-0.2803, -1.74385, -1.68065, -2.13338, 3.12737),
+        "labels": ((57, 61), (118.0, 8.0), 1),
     },
     "ravens_packing_boxes": {
         "pick_stats": (-10.26258, 5.50161, 4.15718),
