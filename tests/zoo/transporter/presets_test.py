@@ -11,6 +11,7 @@ from keras_suite.zoo.transporter.map_scaling import map_scale_factor
 #: The presets that ship, trained and evaluated by `keras-suite ravens train` / `eval --record`.
 SHIPPED = {
     "ravens_align_box_corner": "align-box-corner",
+    "ravens_assembling_kits": "assembling-kits",
     "ravens_block_insertion": "block-insertion",
     "ravens_block_insertion_goal": "block-insertion",
     "ravens_manipulating_rope": "manipulating-rope",
@@ -141,6 +142,13 @@ TENSORFLOW_OUTPUTS = {
         "place_stats": (-14.01118, 22.25367, -1.47754, -108.16151),
         "place_samples": (-2.43881, -20.42895, -31.23332, -2.11708, -4.3864),
         "labels": ((24, 51), (61.0, 57.0), 7),
+    },
+    "ravens_assembling_kits": {
+        "pick_stats": (-17.83855, 6.22671, 5.27931),
+        "pick_samples": (-7.03503, -27.83366, -22.19643, -26.41682, -25.50314),
+        "place_stats": (-26.04957, 9.64584, 13.33338, -79.03883),
+        "place_samples": (-8.84739, -41.07151, -42.99947, -25.49183, -33.91675),
+        "labels": ((28, 38), (144.0, 42.0), 33),
     },
     "ravens_block_insertion": {
         "pick_stats": (-13.20181, 4.13041, 2.44022),
