@@ -132,7 +132,7 @@ _MODEL_MINATAR = dict(
 # One update every 4 frames: 200 replayed steps per frame, near kenjyoung's 250 (50 x 50 every
 # 10 steps); all of a 1M-frame run fits the replay. Epsilon-greedy exploration from 0.4 down to
 # 0.05, the values of RajGhugare19/dreamerv2's `MinAtarConfig`, halved every 20,000 frames (our
-# choice): with the actor alone, its entropy fell from 0.97 to 0.01 nats within 17,000 frames
+# choice): with the actor alone, its entropy fell from 0.97 to 0.01 nats within 19,000 frames
 # of Breakout and the returns stayed at a random policy's.
 _LOOP_MINATAR = dict(
     _LOOP_ATARI,
