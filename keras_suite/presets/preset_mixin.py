@@ -206,6 +206,14 @@ def _read_json(path, default=None):
         return json.load(f)
 
 
+def write_metadata(folder, metadata):
+    """Writes `metadata` as the `metadata.json` of the preset folder `folder` (replacing it, as
+    `save_to_preset` writes it); returns the path written."""
+    path = os.path.join(folder, METADATA_FILE)
+    _write_json(path, metadata)
+    return path
+
+
 def _write_json(path, value):
     with open(path, "w") as f:
         json.dump(value, f, indent=2, sort_keys=True)

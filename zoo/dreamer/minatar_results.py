@@ -6,6 +6,8 @@ import os
 import numpy as np
 
 from keras_suite.envs.minatar import GAMES, make_minatar
+from keras_suite.presets.preset_mixin import METADATA_FILE, write_metadata
+from keras_suite.zoo.dreamer.evaluate import EVAL_SEED
 
 #: Returns at 5 million frames of the MinAtar paper's baselines (Young & Tian, 2019, "MinAtar:
 #: An Atari-Inspired Testbed for Thorough and Reproducible Reinforcement Learning Experiments",
@@ -28,11 +30,11 @@ MINATAR_BASELINES = {
 }
 #: Frames of the baselines' scores above.
 BASELINE_FRAMES = 5_000_000
-#: The evaluation fields that `record_evaluation` keeps.
-RECORDED = ("env", "mean_return", "std_return", "returns", "seeds", "policy", "frames")
+#: The `evaluate` fields that `record_evaluation` keeps (beside the environment and episodes).
+RECORDED = ("mean_return", "std_return", "returns", "seeds", "policy", "frames")
 
 
-def random_returns(game, episodes=30, seed=1_000_000):
+def random_returns(game, episodes=30, seed=EVAL_SEED):
     """Returns of a uniformly random policy on the MinAtar game `game`: episode i is seeded
     with `seed + i` as `keras_suite.zoo.dreamer.evaluate` seeds them, and the actions come from
     `numpy.random.default_rng(seed)`. Returns a list of floats."""
@@ -63,22 +65,18 @@ def record_evaluation(preset_folder, results, env):
         results: the dict `keras_suite.zoo.dreamer.evaluate` returned.
         env: the environment name the episodes were played on.
     """
-    path = os.path.join(preset_folder, "metadata.json")
+    path = os.path.join(preset_folder, METADATA_FILE)
     if not os.path.isfile(path):
         raise ValueError(
-            "`preset_folder` must be a preset folder with a metadata.json. "
+            f"`preset_folder` must be a preset folder with a {METADATA_FILE}. "
             f"Received: preset_folder={preset_folder!r}"
         )
     with open(path) as f:
         metadata = json.load(f)
     evaluation = {key: results.get(key) for key in RECORDED}
-    evaluation["env"] = env
-    evaluation["episodes"] = len(results["returns"])
+    evaluation.update(env=env, episodes=len(results["returns"]))
     metadata["evaluation"] = evaluation
-    with open(path, "w") as f:
-        json.dump(metadata, f, indent=2, sort_keys=True)
-        f.write("\n")
-    return path
+    return write_metadata(preset_folder, metadata)
 
 
 def minatar_rows(metadata_by_game, random_episodes=30):

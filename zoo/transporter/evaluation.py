@@ -10,7 +10,7 @@ import functools
 import json
 import os
 
-from keras_suite.presets.preset_mixin import CONFIG_FILE, METADATA_FILE
+from keras_suite.presets.preset_mixin import CONFIG_FILE, METADATA_FILE, write_metadata
 
 
 def evaluate_transporter(
@@ -217,8 +217,4 @@ def record_evaluation(preset, result):
         "test_time_turns": result["test_time_turns"],
         "subpixel_place": result["subpixel_place"],
     }
-    path = os.path.join(preset_folder(preset), METADATA_FILE)
-    with open(path, "w") as f:
-        json.dump(metadata, f, indent=2, sort_keys=True)
-        f.write("\n")
-    return path
+    return write_metadata(preset_folder(preset), metadata)
