@@ -7,7 +7,8 @@ reach the subprocesses that tests start (the distributed tuner's chief and worke
 
 The suite runs under the Keras backend named by `KERAS_BACKEND` (TensorFlow when unset). A test
 that needs TensorFlow itself (a `tf.data` pipeline, a TFDS builder, `tf.distribute`) is marked
-`tensorflow_only` and skipped under the other backends.
+`tensorflow_only` and skipped under the other backends; so is one marked `backend_independent`
+(it calls no Keras backend: NumPy, files, plots), which every pass would run alike.
 """
 
 import os
@@ -27,3 +28,5 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "tensorflow_only" in item.keywords:
             item.add_marker(skip)
+        elif "backend_independent" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason="calls no Keras backend: run once, on TF"))

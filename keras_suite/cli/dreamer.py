@@ -77,6 +77,13 @@ def add_parser(subparsers):
         action="store_true",
         help="print the MinAtar presets' scores beside the MinAtar paper's baselines and exit",
     )
+    parser.add_argument(
+        "--curves",
+        default=None,
+        metavar="RUNS_FOLDER",
+        help="draw the learning curves of the MinAtar runs in RUNS_FOLDER (one logdir per game, "
+        "e.g. RUNS_FOLDER/breakout) as RUNS_FOLDER/learning_curves.png and exit",
+    )
     parser.set_defaults(func=run)
     return parser
 
@@ -88,6 +95,11 @@ def run(args):
         from keras_suite.zoo.dreamer.minatar_results import minatar_table
 
         print(minatar_table(), end="")
+        return 0
+    if args.curves:
+        from keras_suite.zoo.dreamer.minatar_results import plot_minatar_curves
+
+        print(f"wrote {plot_minatar_curves(args.curves)}")
         return 0
     if args.eval_preset:
         return run_eval(args)
@@ -181,11 +193,13 @@ def run_demo(out_dir):
     Trains the `tiny` config on ALE Pong (episodes cut at 150 steps) for 1,200 environment
     steps, 300 of them random, then writes `losses.png` (the loss curves), an open-loop video
     prediction (`videos/final.gif` and `.png`: truth, model, error rows) and the agent as a
-    preset folder.
+    preset folder. Then the built-in `minatar_breakout` agent plays one MinAtar Breakout
+    episode (an evaluation seed, greedy), saved as `minatar_breakout.gif`.
     """
+    import os
     import shutil
 
-    from keras_suite.zoo.dreamer import train
+    from keras_suite.zoo.dreamer import save_episode_gif, train
 
     shutil.rmtree(out_dir, ignore_errors=True)
     results = train(
@@ -200,3 +214,7 @@ def run_demo(out_dir):
     )
     print(summary(results))
     print(f"wrote {results['losses_plot']}, {results['video']}, {results['preset']}")
+    played = save_episode_gif(
+        "minatar_breakout", "minatar:breakout", os.path.join(out_dir, "minatar_breakout.gif")
+    )
+    print(f"wrote {played['path']}: minatar_breakout plays Breakout, return {played['return']:g}")

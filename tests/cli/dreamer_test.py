@@ -67,7 +67,12 @@ def test_summary_says_what_ran():
 def test_list_presets(capsys):
     assert dreamer.run(parse("--list-presets")) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert {line.split(":")[0] for line in lines} == {"pong_world_model", "tiny_cartpole_pixels"}
+    games = ("asterix", "breakout", "freeway", "seaquest", "space_invaders")
+    assert {line.split(":")[0] for line in lines} == {
+        "pong_world_model",
+        "tiny_cartpole_pixels",
+        *(f"minatar_{game}" for game in games),
+    }
 
 
 def test_module_imports_no_heavy_library():
@@ -99,6 +104,7 @@ def test_eval_records_scores_and_writes_a_gif(tmp_path, capsys):
         dreamer.run(parse("--eval-preset", "tiny_cartpole_pixels", "--record"))
 
 
+@pytest.mark.backend_independent
 def test_table_lists_the_five_games(capsys):
     assert dreamer.run(parse("--table")) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -109,3 +115,12 @@ def test_table_lists_the_five_games(capsys):
         "| seaquest",
         "| space_invaders",
     ]
+
+
+@pytest.mark.backend_independent
+def test_curves_draws_the_runs_in_a_folder(tmp_path, capsys):
+    (tmp_path / "breakout").mkdir()
+    (tmp_path / "breakout" / "metrics.jsonl").write_text('{"episode/return": 1.0, "step": 9}\n')
+    assert dreamer.run(parse("--curves", str(tmp_path))) == 0
+    path = tmp_path / "learning_curves.png"
+    assert capsys.readouterr().out == f"wrote {path}\n" and path.is_file()

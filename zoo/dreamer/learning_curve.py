@@ -85,3 +85,57 @@ def plot_learning_curve(metrics_path, png_path, frames_per_step=1, window=20, ti
     fig.savefig(png_path, dpi=80)
     plt.close(fig)
     return png_path
+
+
+def plot_learning_curves(metrics_paths, png_path, references=None, window=100, columns=3):
+    """Writes several runs' learning curves side by side as one PNG: per run, the running mean
+    of its training returns and its evaluations against environment frames (1 per step, as on
+    MinAtar), with horizontal reference lines.
+
+    Args:
+        metrics_paths: `{title: metrics.jsonl path}`, one panel each, in this order.
+        png_path: where to write the figure.
+        references: `{title: {label: return}}`, e.g. a baseline's score per game.
+        window: episodes in the running mean of the training returns.
+        columns: panels per row.
+
+    Returns:
+        `png_path`.
+
+    Example:
+
+    ```python
+    plot_learning_curves(
+        {"breakout": "runs/breakout/metrics.jsonl", "asterix": "runs/asterix/metrics.jsonl"},
+        "curves.png",
+        references={"breakout": {"DQN at 5M": 10.0}, "asterix": {"DQN at 5M": 17.0}},
+    )
+    ```
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if not metrics_paths:
+        raise ValueError("`metrics_paths` must name at least one run. Received: {}")
+    references = references or {}
+    rows = -(-len(metrics_paths) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3 * rows), squeeze=False)
+    for ax, (title, path) in zip(axes.ravel(), metrics_paths.items()):
+        curve = learning_curve(path, window=window)
+        ax.plot(curve["frames"], curve["mean_returns"], label=f"training, last {window}")
+        if len(curve["eval_frames"]):
+            ax.plot(curve["eval_frames"], curve["eval_returns"], "o", label="evaluation")
+        for (label, value), style in zip(references.get(title, {}).items(), ("--", ":", "-.")):
+            ax.axhline(value, color="0.4", linestyle=style, linewidth=1, label=label)
+        ax.set_title(title)
+        ax.set_xlabel("environment frames")
+        ax.set_ylabel("episode return")
+        ax.legend(fontsize=7)
+    for ax in axes.ravel()[len(metrics_paths) :]:
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(png_path, dpi=72)
+    plt.close(fig)
+    return png_path

@@ -156,5 +156,46 @@ def minatar_table(metadata_by_game=None, random_episodes=30):
     return "\n".join(lines) + "\n"
 
 
+def plot_minatar_curves(runs_folder, png_path=None, window=100):
+    """Draws the learning curves of the MinAtar runs in `runs_folder` (one logdir per game,
+    named after it: `runs_folder/breakout/metrics.jsonl`, ...) beside a random policy's return
+    (`random_returns`) and DQN's at 5M frames (AC(lambda)'s 185 on Space Invaders would
+    flatten every other line; the table holds it); returns the PNG's path.
+
+    Args:
+        runs_folder: the folder of the per-game logdirs; games without one are left out.
+        png_path: where to write the figure (default: `runs_folder/learning_curves.png`).
+        window: training episodes in each running mean.
+
+    Example:
+
+    ```python
+    plot_minatar_curves("runs/minatar")  # runs/minatar/{breakout,asterix,...}/metrics.jsonl
+    ```
+    """
+    from keras_suite.zoo.dreamer.learning_curve import plot_learning_curves
+
+    paths = {
+        game: os.path.join(runs_folder, game, "metrics.jsonl")
+        for game in GAMES
+        if os.path.isfile(os.path.join(runs_folder, game, "metrics.jsonl"))
+    }
+    if not paths:
+        raise ValueError(
+            "`runs_folder` must hold a logdir per MinAtar game (<game>/metrics.jsonl, games: "
+            f"{', '.join(GAMES)}). Received: runs_folder={runs_folder!r}"
+        )
+    millions = BASELINE_FRAMES // 10**6
+    references = {
+        game: {
+            "random": float(np.mean(random_returns(game))),
+            f"DQN at {millions}M": MINATAR_BASELINES["DQN"][game],
+        }
+        for game in paths
+    }
+    png_path = png_path or os.path.join(runs_folder, "learning_curves.png")
+    return plot_learning_curves(paths, png_path, references=references, window=window)
+
+
 def _count(value):
     return "" if value is None else f"{value:,}"

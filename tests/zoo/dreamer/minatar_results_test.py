@@ -1,4 +1,5 @@
 import json
+import os
 
 import numpy as np
 import pytest
@@ -7,9 +8,12 @@ from keras_suite.zoo.dreamer.minatar_results import (
     MINATAR_BASELINES,
     minatar_rows,
     minatar_table,
+    plot_minatar_curves,
     random_returns,
     record_evaluation,
 )
+
+pytestmark = pytest.mark.backend_independent
 
 
 def _metadata(frames, mean_return):
@@ -100,3 +104,17 @@ def test_record_evaluation_keeps_the_protocol(tmp_path):
     assert metadata["evaluation"] == dict(expected, env="minatar:breakout", episodes=2)
     with pytest.raises(ValueError, match="preset_folder"):
         record_evaluation(str(tmp_path / "missing"), results, "minatar:breakout")
+
+
+def test_curves_draw_the_games_that_have_a_run(tmp_path):
+    os.makedirs(tmp_path / "freeway")
+    with open(tmp_path / "freeway" / "metrics.jsonl", "w") as f:
+        for step, value in ((10, 0.0), (25, 1.0), (40, 2.0)):
+            f.write(json.dumps({"episode/return": value, "step": step}) + "\n")
+        f.write(json.dumps({"eval/return": 1.5, "step": 40}) + "\n")
+    path = plot_minatar_curves(str(tmp_path), window=2)
+    assert path == str(tmp_path / "learning_curves.png")
+    with open(path, "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match="runs_folder"):
+        plot_minatar_curves(str(tmp_path / "freeway"))

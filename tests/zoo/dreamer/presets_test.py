@@ -2,9 +2,11 @@ import numpy as np
 import pytest
 
 from keras_suite.envs.atari import make_atari
+from keras_suite.envs.minatar import GAMES
 from keras_suite.testing import TestCase
 from keras_suite.zoo import DreamerV2
 from keras_suite.zoo.dreamer import evaluate
+from keras_suite.zoo.dreamer.evaluate import EVAL_SEED
 
 
 def pong_windows(starts, length, seed):
@@ -55,20 +57,39 @@ class DreamerV2PresetTest(TestCase):
         self.assertEqual(results["env_steps"], sum(results["returns"]))  # 1 per step
 
 
+#: The MinAtar agents that ship, one per game.
+MINATAR_PRESETS = [f"minatar_{game}" for game in GAMES]
+
+
+@pytest.mark.tensorflow_only  # the recorded episodes were played on TensorFlow
+@pytest.mark.parametrize("name", MINATAR_PRESETS)
+def test_minatar_preset_replays_its_first_recorded_episode(name):
+    metadata = DreamerV2.preset_metadata(name)
+    recorded = metadata["evaluation"]
+    assert recorded["episodes"] == len(recorded["returns"]) >= 30
+    assert recorded["policy"] == "greedy" and min(recorded["seeds"]) >= EVAL_SEED
+    assert recorded["mean_return"] == pytest.approx(np.mean(recorded["returns"]))
+    assert metadata["frames"] <= 1_000_000 and metadata["updates"] > 0
+    results = evaluate(name, recorded["env"], episodes=1, seed=recorded["seeds"][0])
+    assert results["returns"] == recorded["returns"][:1]
+
+
 def preset_outputs(name):
     """A DreamerV2 preset's deterministic outputs on fixed random frames, as Python floats.
 
-    The embedding of two frames, the first posterior's logits from the initial state, and the
-    decoder's image for that posterior's expected features (its class probabilities, not a
-    sample, so that no argmax can flip between backends).
+    The embedding of two frames (random pixels, or random cells for a MinAtar grid), the first
+    posterior's logits from the initial state, and the decoder's image for that posterior's
+    expected features (its class probabilities, not a sample, so that no argmax can flip
+    between backends).
     """
     from keras import ops
 
     world_model = DreamerV2.from_preset(name).world_model
     shape = world_model.image_shape
     rng = np.random.default_rng(0)
+    high = 2 if world_model.image_dist == "bernoulli" else 256  # MinAtar's cells: 0 or 1
     data = {
-        "image": rng.integers(0, 256, (1, 2) + shape).astype("uint8"),
+        "image": rng.integers(0, high, (1, 2) + shape).astype("uint8"),
         "action": np.zeros((1, 2, world_model.num_actions), "float32"),
         "reward": np.zeros((1, 2), "float32"),
         "is_first": np.array([[1.0, 0.0]], "float32"),
@@ -94,6 +115,31 @@ def preset_outputs(name):
 #: `preset_outputs` of each preset under TensorFlow, rounded to 5 decimals; made with
 #: `KERAS_BACKEND=tensorflow python tests/zoo/dreamer/presets_test.py`.
 TENSORFLOW_OUTPUTS = {
+    "minatar_asterix": {
+        "embed": (3.1026, 3.86799, -1.0, 11.67399, -0.30043, -0.70975, 0.16351),
+        "logits": (-42.13371, 34.18017, -85.94359, 32.63513, 21.29478, -57.58406, 0.98737),
+        "image": (-7.18146, 3.39739, -16.31465, -0.06933, -12.18708, -5.70471, -10.8708),
+    },
+    "minatar_breakout": {
+        "embed": (0.47781, 1.18871, -0.98954, 4.14427, -0.86749, -0.5472, 1.63614),
+        "logits": (-11.86024, 8.80113, -21.24723, 19.21463, -14.81877, -13.4639, 5.94444),
+        "image": (-12.14055, 7.03203, -28.64554, 16.17868, -16.88456, -16.13206, -16.59252),
+    },
+    "minatar_freeway": {
+        "embed": (6.85192, 3.9172, -0.99998, 15.23676, 5.5631, 4.85044, 7.64481),
+        "logits": (-63.58485, 55.15827, -140.32207, 50.23476, -128.04662, -94.89189, -103.49823),
+        "image": (-11.4395, 6.98927, -27.71067, 2.30717, -23.01566, -21.34539, -22.89802),
+    },
+    "minatar_seaquest": {
+        "embed": (3.73854, 4.96579, -1.0, 17.79076, 1.0151, 1.63192, 15.18809),
+        "logits": (-32.70336, 33.3527, -70.65751, 79.31176, -45.67143, -32.33448, -61.75269),
+        "image": (-8.03481, 4.71655, -27.74835, 5.39038, -17.44778, -9.59301, -10.13998),
+    },
+    "minatar_space_invaders": {
+        "embed": (1.05505, 2.5291, -1.0, 11.32377, -0.11669, -0.43669, -0.99922),
+        "logits": (-12.1038, 13.1037, -30.13006, 29.58125, 7.41725, 0.38779, 2.90761),
+        "image": (-6.04997, 3.53516, -16.13805, 3.60953, -8.3897, -10.22112, -2.78491),
+    },
     "pong_world_model": {
         "embed": (0.40083, 1.43607, -0.99899, 6.78147, -0.87328, 0.82754, -0.722),
         "logits": (0.32269, 3.44165, -10.0748, 15.81179, -2.13858, 0.46598, -1.35799),
