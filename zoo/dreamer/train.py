@@ -133,8 +133,8 @@ def train(
     agent.save_to_preset(
         preset,
         metadata={
-            "description": f"DreamerV2 `{config}` config trained on {env}: {trainer.step} "
-            f"environment steps, {trainer.updates} updates.",
+            "description": f"DreamerV2 `{config}` agent on {env}: {trainer.step:,} steps, "
+            f"{trainer.updates:,} updates.",
             "env": env,
             "config": config,
             "seed": seed,
