@@ -7,6 +7,7 @@ from keras_suite.testing import TestCase
 from keras_suite.zoo import DreamerV2
 from keras_suite.zoo.dreamer import evaluate
 from keras_suite.zoo.dreamer.evaluate import EVAL_SEED
+from keras_suite.zoo.dreamer.minatar_results import preset_name
 
 
 def pong_windows(starts, length, seed):
@@ -58,7 +59,7 @@ class DreamerV2PresetTest(TestCase):
 
 
 #: The MinAtar agents that ship, one per game.
-MINATAR_PRESETS = [f"minatar_{game}" for game in GAMES]
+MINATAR_PRESETS = [preset_name(game) for game in GAMES]
 
 
 @pytest.mark.tensorflow_only  # the recorded episodes were played on TensorFlow
