@@ -146,8 +146,7 @@ def summary(results):
 def run_eval(args):
     import os
 
-    from keras_suite.zoo.dreamer import evaluate, save_episode_gif
-    from keras_suite.zoo.dreamer.minatar_results import record_evaluation
+    from keras_suite.zoo.dreamer.evaluate import evaluate, record_evaluation, save_episode_gif
 
     if args.record and not os.path.isdir(args.eval_preset):
         raise ValueError(

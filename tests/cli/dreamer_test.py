@@ -69,6 +69,7 @@ def test_list_presets(capsys):
     lines = capsys.readouterr().out.splitlines()
     games = ("asterix", "breakout", "freeway", "seaquest", "space_invaders")
     assert {line.split(":")[0] for line in lines} == {
+        "pong_agent",
         "pong_world_model",
         "tiny_cartpole_pixels",
         *(f"minatar_{game}" for game in games),

@@ -1,12 +1,19 @@
 """Plays episodes with a DreamerV2 agent: evaluation scores, and a GIF of one episode."""
 
+import json
+import os
+
 import numpy as np
+
+from keras_suite.presets.preset_mixin import METADATA_FILE, write_metadata
 
 # Seeds of the evaluation episodes: `evaluate` seeds episode i of a named environment with
 # EVAL_SEED + i. `train` seeds its environment with its `seed` (below EVAL_SEED) and its
 # evaluations during training with TRAIN_EVAL_SEED + seed, so no seed is shared.
 EVAL_SEED = 1_000_000
 TRAIN_EVAL_SEED = 2_000_000
+#: The `evaluate` fields that `record_evaluation` keeps (beside the environment and episodes).
+RECORDED = ("mean_return", "std_return", "returns", "seeds", "policy", "frames")
 
 
 def observation_batch(agent, observations):
@@ -92,6 +99,37 @@ def evaluate(agent, env, episodes=1, seed=EVAL_SEED, time_limit=27000, sample=Fa
         "train_frames": metadata.get("frames"),
         "train_updates": metadata.get("updates"),
     }
+
+
+def record_evaluation(preset_folder, results, env):
+    """Writes an `evaluate` result into a preset folder's `metadata.json`, under `evaluation`
+    (the environment, policy, every episode's return and seed, the mean and spread); returns
+    the path written.
+
+    Args:
+        preset_folder: a folder written by `DreamerV2.save_to_preset`.
+        results: the dict `evaluate` returned.
+        env: the environment name the episodes were played on.
+
+    Example:
+
+    ```python
+    results = evaluate("runs/pong/preset", "atari:pong", episodes=10)
+    record_evaluation("runs/pong/preset", results, "atari:pong")
+    ```
+    """
+    path = os.path.join(preset_folder, METADATA_FILE)
+    if not os.path.isfile(path):
+        raise ValueError(
+            f"`preset_folder` must be a preset folder with a {METADATA_FILE}. "
+            f"Received: preset_folder={preset_folder!r}"
+        )
+    with open(path) as f:
+        metadata = json.load(f)
+    evaluation = {key: results.get(key) for key in RECORDED}
+    evaluation.update(env=env, episodes=len(results["returns"]))
+    metadata["evaluation"] = evaluation
+    return write_metadata(preset_folder, metadata)
 
 
 def play_episode(agent, env, sample=False, record=False):

@@ -1,12 +1,10 @@
 """DreamerV2's MinAtar scores beside the MinAtar paper's baselines: recorded and tabulated."""
 
-import json
 import os
 
 import numpy as np
 
 from keras_suite.envs.minatar import GAMES, make_minatar
-from keras_suite.presets.preset_mixin import METADATA_FILE, write_metadata
 from keras_suite.zoo.dreamer.evaluate import EVAL_SEED
 
 #: Returns at 5 million frames of the MinAtar paper's baselines (Young & Tian, 2019, "MinAtar:
@@ -30,8 +28,6 @@ MINATAR_BASELINES = {
 }
 #: Frames of the baselines' scores above.
 BASELINE_FRAMES = 5_000_000
-#: The `evaluate` fields that `record_evaluation` keeps (beside the environment and episodes).
-RECORDED = ("mean_return", "std_return", "returns", "seeds", "policy", "frames")
 
 
 def random_returns(game, episodes=30, seed=EVAL_SEED):
@@ -53,30 +49,6 @@ def random_returns(game, episodes=30, seed=EVAL_SEED):
 def preset_name(game):
     """The name of the built-in DreamerV2 preset trained on the MinAtar game `game`."""
     return f"minatar_{game}"
-
-
-def record_evaluation(preset_folder, results, env):
-    """Writes an `evaluate` result into a preset folder's `metadata.json`, under `evaluation`
-    (the environment, policy, every episode's return and seed, the mean and spread); returns
-    the path written.
-
-    Args:
-        preset_folder: a folder written by `DreamerV2.save_to_preset`.
-        results: the dict `keras_suite.zoo.dreamer.evaluate` returned.
-        env: the environment name the episodes were played on.
-    """
-    path = os.path.join(preset_folder, METADATA_FILE)
-    if not os.path.isfile(path):
-        raise ValueError(
-            f"`preset_folder` must be a preset folder with a {METADATA_FILE}. "
-            f"Received: preset_folder={preset_folder!r}"
-        )
-    with open(path) as f:
-        metadata = json.load(f)
-    evaluation = {key: results.get(key) for key in RECORDED}
-    evaluation.update(env=env, episodes=len(results["returns"]))
-    metadata["evaluation"] = evaluation
-    return write_metadata(preset_folder, metadata)
 
 
 def minatar_rows(metadata_by_game, random_episodes=30):

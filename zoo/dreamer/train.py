@@ -130,10 +130,11 @@ def train(
     out_dir = trainer.logdir
     frames = trainer.step * frames_per_step(env)
     preset = os.path.join(out_dir, "preset")
+    origin = f"`{config}` agent" if from_preset is None else f"agent from {from_preset}"
     agent.save_to_preset(
         preset,
         metadata={
-            "description": f"DreamerV2 `{config}` agent on {env}: {trainer.step:,} steps, "
+            "description": f"DreamerV2 {origin} on {env}: {trainer.step:,} steps, "
             f"{trainer.updates:,} updates.",
             "env": env,
             "config": config,

@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -6,6 +8,7 @@ from keras_suite.envs import GymAdapter, PixelCartPole
 from keras_suite.envs.minatar import make_minatar
 from keras_suite.zoo import DreamerV2
 from keras_suite.zoo.dreamer import evaluate, save_episode_gif
+from keras_suite.zoo.dreamer.evaluate import record_evaluation
 
 
 def test_returns_match_a_greedy_loop_by_hand():
@@ -99,3 +102,25 @@ def test_errors():
         evaluate("tiny_cartpole_pixels", "cartpole_pixels", episodes=0)
     with pytest.raises(ValueError, match="max_frames"):
         save_episode_gif("tiny_cartpole_pixels", "cartpole_pixels", "x.gif", max_frames=0)
+
+
+@pytest.mark.backend_independent
+def test_record_evaluation_keeps_the_protocol(tmp_path):
+    with open(tmp_path / "metadata.json", "w") as f:
+        json.dump({"frames": 100}, f)
+    results = {
+        "mean_return": 2.0,
+        "std_return": 1.0,
+        "returns": [1.0, 3.0],
+        "seeds": [5, 6],
+        "policy": "greedy",
+        "frames": 40,
+        "env_steps": 40,
+    }
+    record_evaluation(str(tmp_path), results, "minatar:breakout")
+    metadata = json.load(open(tmp_path / "metadata.json"))
+    assert metadata["frames"] == 100
+    expected = {key: value for key, value in results.items() if key != "env_steps"}
+    assert metadata["evaluation"] == dict(expected, env="minatar:breakout", episodes=2)
+    with pytest.raises(ValueError, match="preset_folder"):
+        record_evaluation(str(tmp_path / "missing"), results, "minatar:breakout")

@@ -10,7 +10,6 @@ from keras_suite.zoo.dreamer.minatar_results import (
     minatar_table,
     plot_minatar_curves,
     random_returns,
-    record_evaluation,
 )
 
 pytestmark = pytest.mark.backend_independent
@@ -83,27 +82,6 @@ def test_random_returns_match_a_minatar_environment_played_by_hand():
             total += reward
         expected.append(total)
     assert random_returns("breakout", episodes=3, seed=7) == expected
-
-
-def test_record_evaluation_keeps_the_protocol(tmp_path):
-    with open(tmp_path / "metadata.json", "w") as f:
-        json.dump({"frames": 100}, f)
-    results = {
-        "mean_return": 2.0,
-        "std_return": 1.0,
-        "returns": [1.0, 3.0],
-        "seeds": [5, 6],
-        "policy": "greedy",
-        "frames": 40,
-        "env_steps": 40,
-    }
-    record_evaluation(str(tmp_path), results, "minatar:breakout")
-    metadata = json.load(open(tmp_path / "metadata.json"))
-    assert metadata["frames"] == 100
-    expected = {key: value for key, value in results.items() if key != "env_steps"}
-    assert metadata["evaluation"] == dict(expected, env="minatar:breakout", episodes=2)
-    with pytest.raises(ValueError, match="preset_folder"):
-        record_evaluation(str(tmp_path / "missing"), results, "minatar:breakout")
 
 
 def test_curves_draw_the_games_that_have_a_run(tmp_path):

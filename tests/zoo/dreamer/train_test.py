@@ -108,6 +108,10 @@ def test_a_new_run_starts_from_a_presets_weights(tmp_path):
     assert len(agent.weights) == len(preset.weights)
     for ours, theirs in zip(agent.weights, preset.weights):
         np.testing.assert_array_equal(ops.convert_to_numpy(ours), ops.convert_to_numpy(theirs))
-    assert DreamerV2.preset_metadata(results["preset"])["from_preset"] == "tiny_cartpole_pixels"
+    metadata = DreamerV2.preset_metadata(results["preset"])
+    assert metadata["from_preset"] == "tiny_cartpole_pixels"
+    assert metadata["description"] == (
+        "DreamerV2 agent from tiny_cartpole_pixels on cartpole_pixels: 10 steps, 0 updates."
+    )
     with pytest.raises(ValueError, match="from_preset.*6 actions"):
         train("cartpole_pixels", tmp_path / "pong", from_preset="pong_world_model", steps=5)
