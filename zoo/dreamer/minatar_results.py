@@ -147,11 +147,8 @@ def plot_minatar_curves(runs_folder, png_path=None, window=100):
     """
     from keras_suite.zoo.dreamer.learning_curve import plot_learning_curves
 
-    paths = {
-        game: os.path.join(runs_folder, game, "metrics.jsonl")
-        for game in GAMES
-        if os.path.isfile(os.path.join(runs_folder, game, "metrics.jsonl"))
-    }
+    paths = {game: os.path.join(runs_folder, game, "metrics.jsonl") for game in GAMES}
+    paths = {game: path for game, path in paths.items() if os.path.isfile(path)}
     if not paths:
         raise ValueError(
             "`runs_folder` must hold a logdir per MinAtar game (<game>/metrics.jsonl, games: "

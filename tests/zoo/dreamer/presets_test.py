@@ -62,13 +62,20 @@ class DreamerV2PresetTest(TestCase):
 MINATAR_PRESETS = [preset_name(game) for game in GAMES]
 
 
+def recorded_evaluation(name, min_episodes):
+    """A preset's recorded evaluation, checked to follow the protocol: at least `min_episodes`
+    greedy episodes on seeds that training never uses."""
+    recorded = DreamerV2.preset_metadata(name)["evaluation"]
+    assert recorded["episodes"] == len(recorded["returns"]) >= min_episodes
+    assert recorded["policy"] == "greedy" and min(recorded["seeds"]) >= EVAL_SEED
+    return recorded
+
+
 @pytest.mark.tensorflow_only  # the recorded episodes were played on TensorFlow
 @pytest.mark.parametrize("name", MINATAR_PRESETS)
 def test_minatar_preset_replays_its_first_recorded_episode(name):
     metadata = DreamerV2.preset_metadata(name)
-    recorded = metadata["evaluation"]
-    assert recorded["episodes"] == len(recorded["returns"]) >= 30
-    assert recorded["policy"] == "greedy" and min(recorded["seeds"]) >= EVAL_SEED
+    recorded = recorded_evaluation(name, min_episodes=30)
     assert recorded["mean_return"] == pytest.approx(np.mean(recorded["returns"]))
     assert metadata["frames"] <= 1_000_000 and metadata["updates"] > 0
     results = evaluate(name, recorded["env"], episodes=1, seed=recorded["seeds"][0])
@@ -77,9 +84,7 @@ def test_minatar_preset_replays_its_first_recorded_episode(name):
 
 @pytest.mark.tensorflow_only
 def test_pong_agent_beats_a_random_policy():
-    recorded = DreamerV2.preset_metadata("pong_agent")["evaluation"]
-    assert recorded["episodes"] == len(recorded["returns"]) >= 10
-    assert recorded["policy"] == "greedy" and min(recorded["seeds"]) >= EVAL_SEED
+    recorded = recorded_evaluation("pong_agent", min_episodes=10)
     results = evaluate("pong_agent", "atari:pong", episodes=1, seed=recorded["seeds"][0])
     # A uniformly random policy scores -20.3 +- 0.8 on seeds 1,000,000-1,000,029 (no episode
     # above -18); the preset's first recorded episode scored -12.
